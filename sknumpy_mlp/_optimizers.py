@@ -1,0 +1,474 @@
+"""Stochastic optimizers that update one flat parameter buffer in place.
+
+Every parameter of the network lives in one contiguous 1-D array ``params``
+and its gradient in a matching ``grads`` array, so a step is a handful of
+in-place ufunc calls on two vectors. Scratch space is allocated once in
+``__init__``; ``step`` itself allocates no arrays. The learning rate is an
+argument of ``step``: the schedule is a separate object.
+"""
+
+import math
+
+import numpy as np
+
+__all__ = ["SGD", "Adam", "AdamW", "RMSProp", "make_optimizer"]
+
+
+class _FlatOptimizer:
+    """Shared plumbing: state (de)serialisation and pickling without scratch.
+
+    Subclasses list the attributes that make up their resumable state in
+    ``_state_names``; ``_scratch_names`` holds preallocated work buffers that
+    are rebuilt on unpickling rather than stored.
+    """
+
+    _state_names = ()
+
+    def __init__(self, n_params, dtype):
+        self.n_params = int(n_params)
+        self.dtype = np.dtype(dtype)
+        if not np.issubdtype(self.dtype, np.floating):
+            raise ValueError(f"dtype must be a floating dtype, got {self.dtype}.")
+        if self.n_params < 0:
+            raise ValueError(f"n_params must be >= 0, got {self.n_params}.")
+        self._scratch_names = ("_buf",)
+
+    def _zeros(self):
+        return np.zeros(self.n_params, dtype=self.dtype)
+
+    def _alloc_scratch(self):
+        for name in self._scratch_names:
+            setattr(self, name, np.empty(self.n_params, dtype=self.dtype))
+
+    def state_dict(self):
+        """Return the optimizer state as a dict of copied arrays and ints.
+
+        Returns
+        -------
+        state : dict of str to ndarray or int
+            Everything :meth:`load_state_dict` needs to resume training
+            exactly. Hyperparameters are not included: they belong to the
+            object that built the optimizer.
+        """
+        state = {}
+        for name in self._state_names:
+            value = getattr(self, name)
+            state[name] = value.copy() if isinstance(value, np.ndarray) else value
+        return state
+
+    def load_state_dict(self, state):
+        """Restore a state produced by :meth:`state_dict`.
+
+        Arrays are copied into the existing buffers, which keep their dtype.
+
+        Parameters
+        ----------
+        state : dict of str to ndarray or int
+            The saved state. Scalars may be 0-d arrays (as after ``np.load``).
+        """
+        missing = set(self._state_names) - set(state)
+        if missing:
+            raise KeyError(f"state is missing {sorted(missing)}.")
+        for name in self._state_names:
+            current = getattr(self, name)
+            if isinstance(current, np.ndarray):
+                value = np.asarray(state[name])
+                if value.shape != current.shape:
+                    raise ValueError(
+                        f"{name} has shape {value.shape}, expected {current.shape}."
+                    )
+                np.copyto(current, value, casting="same_kind")
+            else:
+                setattr(self, name, type(current)(state[name]))
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        for name in self._scratch_names:
+            state.pop(name, None)
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self._alloc_scratch()
+
+
+class SGD(_FlatOptimizer):
+    r"""Stochastic gradient descent with (Nesterov) momentum.
+
+    Parameters
+    ----------
+    n_params : int
+        Length of the flat parameter buffer.
+    dtype : dtype
+        Floating dtype of the parameter buffer.
+    momentum : float, default=0.9
+        Momentum coefficient, ``>= 0``. ``0`` gives plain SGD.
+    nesterov : bool, default=True
+        Whether to use Nesterov's momentum.
+
+    Attributes
+    ----------
+    velocity : ndarray of shape (n_params,)
+        The momentum buffer.
+
+    References
+    ----------
+    Sutskever, I., Martens, J., Dahl, G. and Hinton, G. (2013). On the
+    importance of initialization and momentum in deep learning. ICML.
+    """
+
+    _state_names = ("velocity",)
+
+    def __init__(self, n_params, dtype, *, momentum=0.9, nesterov=True):
+        super().__init__(n_params, dtype)
+        self.momentum = float(momentum)
+        self.nesterov = bool(nesterov)
+        self.velocity = self._zeros()
+        # A second buffer keeps the Nesterov update bit-identical to sklearn's.
+        self._scratch_names = ("_buf", "_update") if self.nesterov else ("_buf",)
+        self._alloc_scratch()
+
+    def step(self, params, grads, lr):
+        r"""Update ``params`` in place.
+
+        Parameters
+        ----------
+        params : ndarray of shape (n_params,)
+            Flat parameter buffer, updated in place.
+        grads : ndarray of shape (n_params,)
+            Gradient of the loss with respect to ``params``; not modified.
+        lr : float
+            Learning rate for this step.
+
+        Notes
+        -----
+        As in scikit-learn's ``SGDOptimizer``, with momentum :math:`\mu`:
+
+        .. math::
+
+            v &\leftarrow \mu v - \eta g \\
+            \theta &\leftarrow \theta + \mu v - \eta g
+            \quad\text{(Nesterov)}, \qquad
+            \theta \leftarrow \theta + v \quad\text{(otherwise)}.
+        """
+        lr_grad = np.multiply(grads, float(lr), out=self._buf)
+        np.multiply(self.velocity, self.momentum, out=self.velocity)
+        np.subtract(self.velocity, lr_grad, out=self.velocity)
+        if self.nesterov:
+            update = np.multiply(self.velocity, self.momentum, out=self._update)
+            np.subtract(update, lr_grad, out=update)
+        else:
+            update = self.velocity
+        params += update
+
+
+class Adam(_FlatOptimizer):
+    r"""Adam: adaptive moment estimation, as in scikit-learn.
+
+    Parameters
+    ----------
+    n_params : int
+        Length of the flat parameter buffer.
+    dtype : dtype
+        Floating dtype of the parameter buffer.
+    beta_1 : float, default=0.9
+        Decay rate of the first-moment estimate, in ``[0, 1)``.
+    beta_2 : float, default=0.999
+        Decay rate of the second-moment estimate, in ``[0, 1)``.
+    epsilon : float, default=1e-8
+        Added to the denominator for numerical stability.
+
+    Attributes
+    ----------
+    t : int
+        Number of steps taken.
+    m : ndarray of shape (n_params,)
+        First-moment (mean) estimate of the gradient.
+    v : ndarray of shape (n_params,)
+        Second-moment (uncentred variance) estimate of the gradient.
+
+    References
+    ----------
+    Kingma, D. P. and Ba, J. (2015). Adam: A method for stochastic
+    optimization. ICLR. :arxiv:`1412.6980`.
+    """
+
+    _state_names = ("t", "m", "v")
+
+    def __init__(self, n_params, dtype, *, beta_1=0.9, beta_2=0.999, epsilon=1e-8):
+        super().__init__(n_params, dtype)
+        self.beta_1 = float(beta_1)
+        self.beta_2 = float(beta_2)
+        self.epsilon = float(epsilon)
+        self.t = 0
+        self.m = self._zeros()
+        self.v = self._zeros()
+        # Two buffers: sqrt(v) + eps and lr_t * m are both needed at once.
+        self._scratch_names = ("_buf", "_update")
+        self._alloc_scratch()
+
+    def step(self, params, grads, lr):
+        r"""Update ``params`` in place and increment ``t``.
+
+        Parameters
+        ----------
+        params : ndarray of shape (n_params,)
+            Flat parameter buffer, updated in place.
+        grads : ndarray of shape (n_params,)
+            Gradient of the loss with respect to ``params``; not modified.
+        lr : float
+            Learning rate for this step.
+
+        Notes
+        -----
+        As in scikit-learn's ``AdamOptimizer``, the bias correction is folded
+        into the step size :math:`\eta_t` (Kingma & Ba 2015, Section 2):
+
+        .. math::
+
+            t &\leftarrow t + 1 \\
+            m &\leftarrow \beta_1 m + (1 - \beta_1) g \\
+            v &\leftarrow \beta_2 v + (1 - \beta_2) g^2 \\
+            \eta_t &= \eta \sqrt{1 - \beta_2^t} / (1 - \beta_1^t) \\
+            \theta &\leftarrow \theta - \eta_t m / (\sqrt{v} + \epsilon).
+        """
+        self.t += 1
+        b1, b2, buf = self.beta_1, self.beta_2, self._buf
+        np.multiply(self.m, b1, out=self.m)
+        np.add(self.m, np.multiply(grads, 1 - b1, out=buf), out=self.m)
+        np.square(grads, out=buf)
+        np.multiply(buf, 1 - b2, out=buf)
+        np.multiply(self.v, b2, out=self.v)
+        np.add(self.v, buf, out=self.v)
+        lr_t = float(lr) * math.sqrt(1 - b2**self.t) / (1 - b1**self.t)
+        denom = np.sqrt(self.v, out=buf)
+        np.add(denom, self.epsilon, out=denom)
+        update = np.multiply(self.m, lr_t, out=self._update)
+        np.divide(update, denom, out=update)
+        params -= update
+
+
+class AdamW(Adam):
+    r"""Adam with decoupled weight decay on the weight matrices only.
+
+    Parameters
+    ----------
+    n_params : int
+        Length of the flat parameter buffer.
+    dtype : dtype
+        Floating dtype of the parameter buffer.
+    beta_1 : float, default=0.9
+        Decay rate of the first-moment estimate, in ``[0, 1)``.
+    beta_2 : float, default=0.999
+        Decay rate of the second-moment estimate, in ``[0, 1)``.
+    epsilon : float, default=1e-8
+        Added to the denominator for numerical stability.
+    weight_decay : float, default=0.01
+        Decoupled weight-decay coefficient :math:`\lambda`.
+    n_decay : int or None, default=None
+        Only ``params[:n_decay]`` (the weight matrices, which come first in the
+        buffer) are decayed; intercepts and batch-norm parameters are not.
+        ``None`` decays every entry.
+
+    Attributes
+    ----------
+    t : int
+        Number of steps taken.
+    m : ndarray of shape (n_params,)
+        First-moment (mean) estimate of the gradient.
+    v : ndarray of shape (n_params,)
+        Second-moment (uncentred variance) estimate of the gradient.
+
+    References
+    ----------
+    Loshchilov, I. and Hutter, F. (2019). Decoupled weight decay
+    regularization. ICLR. :arxiv:`1711.05101`.
+    """
+
+    def __init__(
+        self,
+        n_params,
+        dtype,
+        *,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        weight_decay=0.01,
+        n_decay=None,
+    ):
+        super().__init__(n_params, dtype, beta_1=beta_1, beta_2=beta_2, epsilon=epsilon)
+        self.weight_decay = float(weight_decay)
+        self.n_decay = self.n_params if n_decay is None else int(n_decay)
+        if not 0 <= self.n_decay <= self.n_params:
+            raise ValueError(
+                f"n_decay must be in [0, {self.n_params}], got {self.n_decay}."
+            )
+
+    def step(self, params, grads, lr):
+        r"""Decay the weights, then take an :class:`Adam` step.
+
+        Parameters
+        ----------
+        params : ndarray of shape (n_params,)
+            Flat parameter buffer, updated in place.
+        grads : ndarray of shape (n_params,)
+            Gradient of the loss with respect to ``params``; not modified.
+        lr : float
+            Learning rate for this step; it also scales the decay.
+
+        Notes
+        -----
+        The decay is applied before the Adam update, as in PyTorch, and only
+        to the first ``n_decay`` entries :math:`W`:
+
+        .. math::
+
+            W &\leftarrow (1 - \eta \lambda) W \\
+            \theta &\leftarrow \mathrm{Adam}(\theta, g, \eta).
+        """
+        if self.weight_decay:
+            weights = params[: self.n_decay]  # a view: decays the buffer in place
+            weights *= 1.0 - float(lr) * self.weight_decay
+        super().step(params, grads, lr)
+
+
+class RMSProp(_FlatOptimizer):
+    r"""RMSProp with a bias-corrected running mean of squared gradients.
+
+    Parameters
+    ----------
+    n_params : int
+        Length of the flat parameter buffer.
+    dtype : dtype
+        Floating dtype of the parameter buffer.
+    rho : float, default=0.999
+        Decay rate of the running mean of squared gradients, in ``[0, 1)``.
+        :func:`make_optimizer` takes it from the estimator's ``beta_2``.
+    epsilon : float, default=1e-8
+        Added to the denominator for numerical stability.
+
+    Attributes
+    ----------
+    t : int
+        Number of steps taken.
+    v : ndarray of shape (n_params,)
+        Running mean of squared gradients (before bias correction).
+
+    References
+    ----------
+    Tieleman, T. and Hinton, G. (2012). Lecture 6.5 - RMSProp: divide the
+    gradient by a running average of its recent magnitude. COURSERA: Neural
+    Networks for Machine Learning.
+    """
+
+    _state_names = ("t", "v")
+
+    def __init__(self, n_params, dtype, *, rho=0.999, epsilon=1e-8):
+        super().__init__(n_params, dtype)
+        self.rho = float(rho)
+        self.epsilon = float(epsilon)
+        self.t = 0
+        self.v = self._zeros()
+        self._alloc_scratch()
+
+    def step(self, params, grads, lr):
+        r"""Update ``params`` in place and increment ``t``.
+
+        Parameters
+        ----------
+        params : ndarray of shape (n_params,)
+            Flat parameter buffer, updated in place.
+        grads : ndarray of shape (n_params,)
+            Gradient of the loss with respect to ``params``; not modified.
+        lr : float
+            Learning rate for this step.
+
+        Notes
+        -----
+        Without the bias correction :math:`\hat v` the first steps would be
+        :math:`1/\sqrt{1-\rho}` times too large, since :math:`v` starts at 0:
+
+        .. math::
+
+            t &\leftarrow t + 1 \\
+            v &\leftarrow \rho v + (1 - \rho) g^2 \\
+            \hat v &= v / (1 - \rho^t) \\
+            \theta &\leftarrow \theta - \eta g / (\sqrt{\hat v} + \epsilon).
+        """
+        self.t += 1
+        buf = self._buf
+        np.square(grads, out=buf)
+        np.multiply(buf, 1 - self.rho, out=buf)
+        np.multiply(self.v, self.rho, out=self.v)
+        np.add(self.v, buf, out=self.v)
+        denom = np.divide(self.v, 1 - self.rho**self.t, out=buf)
+        np.sqrt(denom, out=denom)
+        np.add(denom, self.epsilon, out=denom)
+        update = np.divide(grads, denom, out=buf)
+        np.multiply(update, float(lr), out=update)
+        params -= update
+
+
+def make_optimizer(
+    name,
+    n_params,
+    dtype,
+    *,
+    momentum,
+    nesterovs_momentum,
+    beta_1,
+    beta_2,
+    epsilon,
+    weight_decay,
+    n_decay,
+):
+    """Build an optimizer from the estimator's solver name and parameters.
+
+    Parameters
+    ----------
+    name : {"sgd", "adam", "adamw", "rmsprop"}
+        The solver.
+    n_params : int
+        Length of the flat parameter buffer.
+    dtype : dtype
+        Floating dtype of the parameter buffer.
+    momentum : float
+        Momentum for ``"sgd"``.
+    nesterovs_momentum : bool
+        Whether ``"sgd"`` uses Nesterov's momentum.
+    beta_1 : float
+        First-moment decay for ``"adam"`` and ``"adamw"``.
+    beta_2 : float
+        Second-moment decay for ``"adam"`` and ``"adamw"``; also the ``rho``
+        of ``"rmsprop"``.
+    epsilon : float
+        Stability constant for ``"adam"``, ``"adamw"`` and ``"rmsprop"``.
+    weight_decay : float
+        Decoupled weight decay for ``"adamw"``.
+    n_decay : int or None
+        Number of leading buffer entries (the weights) ``"adamw"`` decays.
+
+    Returns
+    -------
+    optimizer : SGD, Adam, AdamW or RMSProp
+        A fresh optimizer with zeroed state.
+    """
+    if name == "sgd":
+        return SGD(n_params, dtype, momentum=momentum, nesterov=nesterovs_momentum)
+    if name == "adam":
+        return Adam(n_params, dtype, beta_1=beta_1, beta_2=beta_2, epsilon=epsilon)
+    if name == "adamw":
+        return AdamW(
+            n_params,
+            dtype,
+            beta_1=beta_1,
+            beta_2=beta_2,
+            epsilon=epsilon,
+            weight_decay=weight_decay,
+            n_decay=n_decay,
+        )
+    if name == "rmsprop":
+        return RMSProp(n_params, dtype, rho=beta_2, epsilon=epsilon)
+    raise ValueError(
+        f"Unknown optimizer {name!r}; expected 'sgd', 'adam', 'adamw' or 'rmsprop'."
+    )

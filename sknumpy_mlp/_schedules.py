@@ -1,0 +1,181 @@
+"""Learning-rate schedules as small pure functions.
+
+``progress`` is the number of epochs completed before the current step, as a
+float (``3.5`` = halfway through the fourth epoch) and ``total`` is the number
+of epochs of the run (``max_iter``). Each function returns the learning rate
+for the step about to be taken. scikit-learn's ``"adaptive"`` rule (divide by
+5 on a plateau) depends on the loss history, so the training loop owns it.
+"""
+
+import math
+
+__all__ = [
+    "SCHEDULES",
+    "constant",
+    "cosine",
+    "exponential",
+    "invscaling",
+    "learning_rate_at",
+    "warmup",
+]
+
+# Fraction of the initial learning rate the exponential schedule ends at.
+_EXPONENTIAL_FINAL_FRACTION = 0.01
+
+
+def constant(lr, progress, total):
+    """Return ``lr`` unchanged.
+
+    Parameters
+    ----------
+    lr : float
+        Initial learning rate.
+    progress : float
+        Epochs completed (unused).
+    total : float
+        Epochs in the run (unused).
+
+    Returns
+    -------
+    lr : float
+        The learning rate.
+    """
+    return lr
+
+
+def cosine(lr, progress, total):
+    r"""Half-cosine decay from ``lr`` to 0 at ``progress == total``.
+
+    Parameters
+    ----------
+    lr : float
+        Initial learning rate.
+    progress : float
+        Epochs completed; values past ``total`` are clipped to ``total``.
+    total : float
+        Epochs in the run, ``> 0``.
+
+    Returns
+    -------
+    lr : float
+        :math:`\eta \cdot \tfrac12 (1 + \cos(\pi \min(p, T) / T))`.
+
+    References
+    ----------
+    Loshchilov, I. and Hutter, F. (2017). SGDR: Stochastic gradient descent
+    with warm restarts. ICLR. :arxiv:`1608.03983`.
+    """
+    return lr * 0.5 * (1.0 + math.cos(math.pi * min(progress, total) / total))
+
+
+def exponential(lr, progress, total):
+    r"""Exponential decay from ``lr`` to ``0.01 * lr`` at ``progress == total``.
+
+    Parameters
+    ----------
+    lr : float
+        Initial learning rate.
+    progress : float
+        Epochs completed; values past ``total`` are clipped to ``total``.
+    total : float
+        Epochs in the run, ``> 0``.
+
+    Returns
+    -------
+    lr : float
+        :math:`\eta \cdot 0.01^{\min(p, T) / T}`.
+    """
+    return lr * _EXPONENTIAL_FINAL_FRACTION ** (min(progress, total) / total)
+
+
+def invscaling(lr, t_samples, power_t):
+    r"""scikit-learn's inverse scaling, ``lr / (t_samples + 1) ** power_t``.
+
+    Parameters
+    ----------
+    lr : float
+        Initial learning rate (``learning_rate_init``).
+    t_samples : int
+        Training samples seen so far (scikit-learn's ``t_``; it updates the
+        rate at the end of each epoch).
+    power_t : float
+        Exponent of the decay.
+
+    Returns
+    -------
+    lr : float
+        :math:`\eta / (t + 1)^{p}`.
+    """
+    return float(lr) / (t_samples + 1) ** power_t
+
+
+def warmup(lr, progress, warmup_iter):
+    r"""Linear warm-up, ``lr * min(1, (progress + 1) / (warmup_iter + 1))``.
+
+    nanoGPT's ``(it + 1) / (warmup_iters + 1)`` ramp with epochs as the unit:
+    the very first step (``progress == 0``) gets ``lr / (warmup_iter + 1)``,
+    never 0, the rate grows linearly in ``progress`` and reaches ``lr``
+    exactly at ``progress == warmup_iter``, after which it stays there.
+
+    Parameters
+    ----------
+    lr : float
+        Learning rate to warm up to.
+    progress : float
+        Epochs completed before the current step.
+    warmup_iter : float
+        Length of the warm-up in epochs, ``>= 0``; ``0`` disables it.
+
+    Returns
+    -------
+    lr : float
+        :math:`\eta \min(1, (p + 1) / (W + 1))`.
+    """
+    return lr * min(1.0, (progress + 1.0) / (warmup_iter + 1.0))
+
+
+SCHEDULES = {"constant": constant, "cosine": cosine, "exponential": exponential}
+
+
+def learning_rate_at(name, lr, progress, total, warmup_iter=0):
+    """Learning rate of the step taken at ``progress``: warm-up, then decay.
+
+    During warm-up the decay schedule is evaluated at the same ``progress``
+    (it is not shifted), so the two factors simply multiply.
+
+    Parameters
+    ----------
+    name : {"constant", "cosine", "exponential"}
+        Decay schedule, a key of :data:`SCHEDULES`.
+    lr : float
+        Initial learning rate.
+    progress : float
+        Epochs completed before the current step.
+    total : float
+        Epochs in the run, ``> 0``.
+    warmup_iter : float, default=0
+        Warm-up length in epochs, see :func:`warmup`; ``0`` disables it.
+
+    Returns
+    -------
+    lr : float
+        The learning rate for this step.
+
+    Examples
+    --------
+    >>> learning_rate_at("cosine", 0.1, progress=5, total=10)
+    0.05
+    >>> learning_rate_at("constant", 0.1, progress=0, total=10, warmup_iter=3)
+    0.025
+    """
+    try:
+        schedule = SCHEDULES[name]
+    except KeyError:
+        raise ValueError(
+            f"Unknown schedule {name!r}; expected one of {sorted(SCHEDULES)}."
+        ) from None
+    if warmup_iter < 0:
+        raise ValueError(f"warmup_iter must be >= 0, got {warmup_iter}.")
+    if warmup_iter > 0:
+        lr = warmup(lr, progress, warmup_iter)
+    return schedule(lr, progress, total)

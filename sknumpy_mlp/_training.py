@@ -1,0 +1,343 @@
+"""Training: minibatches -> one epoch -> the loop, and L-BFGS.
+
+The pieces are separate objects that the loop only calls: the optimizer
+(:mod:`._optimizers`) moves the parameters, :class:`LearningRate` says how far, and
+:class:`StoppingRule` says when to stop (scikit-learn folds all three into one
+190-line method; here each reads on its own). Nothing in this module knows about
+labels, pandas or parameter validation: the estimator hands it arrays.
+"""
+
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.optimize
+from scipy import sparse
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import gen_batches, shuffle
+
+from . import _schedules
+from ._losses import SoftmaxCrossEntropy
+
+
+class LearningRate:
+    """The learning rate of the next step: schedule, warm-up and plateau reductions.
+
+    ``"constant"``, ``"invscaling"`` and ``"adaptive"`` keep scikit-learn's meaning
+    (the last two act for ``solver="sgd"`` only, as in scikit-learn); ``"cosine"`` and
+    ``"exponential"`` decay over ``max_iter`` epochs for every stochastic solver.
+    """
+
+    def __init__(self, name, lr_init, *, solver, power_t, max_iter, warmup_iter):
+        self.name = name
+        self.lr_init = float(lr_init)
+        self.base = float(lr_init)
+        self.solver = solver
+        self.power_t = power_t
+        self.max_iter = max_iter
+        self.warmup_iter = warmup_iter
+        self.epochs_done = 0  # schedule clock; survives partial_fit calls, not refits
+
+    def at(self, progress):
+        """Learning rate at ``progress`` epochs into training (a float)."""
+        name = self.name if self.name in _schedules.SCHEDULES else "constant"
+        return _schedules.learning_rate_at(name, self.base, progress, self.max_iter,
+                                           self.warmup_iter)
+
+    def epoch_end(self, t_samples):
+        """Advance the clock; scikit-learn's ``invscaling``: ``lr_init / (t + 1) ** power_t``."""
+        self.epochs_done += 1
+        if self.name == "invscaling" and self.solver == "sgd":
+            self.base = _schedules.invscaling(self.lr_init, t_samples, self.power_t)
+
+    def reduce_on_plateau(self):
+        """scikit-learn's ``adaptive``: divide by 5; return False when it is time to stop."""
+        if self.name != "adaptive" or self.solver != "sgd" or self.base <= 1e-6:
+            return False
+        self.base /= 5.0
+        return True
+
+
+@dataclass
+class History:
+    """What training remembers between epochs and between ``partial_fit`` calls."""
+
+    early_stopping: bool
+    loss_curve: list = field(default_factory=list)
+    validation_scores: list = None
+    validation_losses: list = None
+    best_loss: float = None
+    best_validation_score: float = None
+    no_improvement_count: int = 0
+    n_iter: int = 0
+    t: int = 0
+
+    def __post_init__(self):
+        if self.early_stopping:
+            self.validation_scores, self.validation_losses = [], []
+            self.best_validation_score = -np.inf
+        else:
+            self.best_loss = np.inf
+
+
+class StoppingRule:
+    """scikit-learn's rule: stop after ``n_iter_no_change`` epochs without a ``tol`` gain.
+
+    The monitored quantity is the validation accuracy when early stopping is on and the
+    training loss otherwise. Returns whether the latest epoch is the best so far, so the
+    caller can keep those weights.
+    """
+
+    def __init__(self, tol, n_iter_no_change):
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+
+    def update(self, history):
+        """Update ``history`` counters after an epoch; return True if this epoch is best."""
+        if history.early_stopping:
+            score = history.validation_scores[-1]
+            worse = score < history.best_validation_score + self.tol
+            best = score > history.best_validation_score
+            if best:
+                history.best_validation_score = score
+        else:
+            loss = history.loss_curve[-1]
+            worse = loss > history.best_loss - self.tol
+            best = loss < history.best_loss
+            if best:
+                history.best_loss = loss
+        history.no_improvement_count = history.no_improvement_count + 1 if worse else 0
+        return best
+
+    def exhausted(self, history):
+        """Whether the patience has run out."""
+        return history.no_improvement_count > self.n_iter_no_change
+
+
+def evaluate(net, X, Y, sample_weight=None):
+    """Accuracy (scikit-learn's ``score``) and mean log-loss of ``net`` on ``(X, Y)``."""
+    proba = net.predict_output(X)
+    if not np.all(np.isfinite(proba)):
+        return np.nan, np.nan
+    eps = np.finfo(proba.dtype).eps
+    p = np.clip(proba, eps, 1 - eps)
+    if isinstance(net.head, SoftmaxCrossEntropy):
+        correct = proba.argmax(axis=1) == Y.argmax(axis=1)
+        losses = -np.log(p[Y.astype(bool)])
+    else:
+        correct = np.all((proba > 0.5) == Y.astype(bool), axis=1)
+        losses = -(Y * np.log(p) + (1 - Y) * np.log1p(-p)).sum(axis=1)
+    return (float(np.average(correct, weights=sample_weight)),
+            float(np.average(losses, weights=sample_weight)))
+
+
+class StochasticTrainer:
+    """Minibatch training with any flat-buffer optimizer.
+
+    Parameters
+    ----------
+    net : Network
+    optimizer : object with ``step(params, grads, lr)``
+    learning_rate : LearningRate
+    stopping : StoppingRule
+    batch_size : int
+    shuffle : bool
+    rng : numpy.random.RandomState
+        Shuffling and dropout masks, in that order of use.
+    alpha, label_smoothing, clip_grad_norm : float or None
+    max_iter : int
+    reporter : object
+        Receives ``batch_end``/``epoch_end``/``message`` calls (verbose output).
+    """
+
+    def __init__(self, net, optimizer, learning_rate, stopping, *, batch_size, shuffle,
+                 rng, alpha, label_smoothing, clip_grad_norm, max_iter, reporter):
+        self.net = net
+        self.optimizer = optimizer
+        self.learning_rate = learning_rate
+        self.stopping = stopping
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+        self.rng = rng
+        self.alpha = alpha
+        self.label_smoothing = label_smoothing
+        self.clip_grad_norm = clip_grad_norm
+        self.max_iter = max_iter
+        self.reporter = reporter
+
+    def step(self, X, Y, sample_weight, ws, progress):
+        """One optimizer step on one batch; returns the batch loss."""
+        net = self.net
+        loss = net.loss_and_grad(X, Y, ws, sample_weight=sample_weight, alpha=self.alpha,
+                                 label_smoothing=self.label_smoothing, rng=self.rng)
+        if self.clip_grad_norm is not None:
+            norm = np.sqrt(np.dot(net.grads, net.grads))
+            if norm > self.clip_grad_norm:  # global norm clipping (Pascanu et al., 2013)
+                net.grads *= self.clip_grad_norm / norm
+        self.optimizer.step(net.params, net.grads, self.learning_rate.at(progress))
+        return loss
+
+    def run_epoch(self, X, Y, sample_weight, ws, order, epoch):
+        """One pass over the data in ``order``; returns the sample-averaged loss.
+
+        Returns NaN as soon as a batch loss is not finite (divergence); the caller
+        restores the last good weights.
+        """
+        n = X.shape[0]
+        dense = not sparse.issparse(X)
+        batches = list(gen_batches(n, self.batch_size))
+        total = 0.0
+        for k, batch in enumerate(batches):
+            if order is None:
+                Xb, Yb = X[batch], Y[batch]
+                swb = None if sample_weight is None else sample_weight[batch]
+            else:
+                idx = order[batch]
+                # Gather rows straight into the preallocated batch buffer: no allocation.
+                Xb = np.take(X, idx, axis=0, out=ws.x[:len(idx)]) if dense else X[idx]
+                Yb = Y[idx]
+                swb = None if sample_weight is None else sample_weight[idx]
+            loss = self.step(Xb, Yb, swb, ws, epoch + k / len(batches))
+            if not np.isfinite(loss):
+                return np.nan
+            total += loss * (batch.stop - batch.start)
+            self.reporter.batch_end(k + 1, len(batches), loss)
+        return total / n
+
+    def fit(self, X, Y, sample_weight, history, validation=None, incremental=False):
+        """Run epochs until ``max_iter``, the stopping rule, divergence or Ctrl-C.
+
+        ``validation`` is ``(X_val, Y_val, sw_val)`` when early stopping is on; the best
+        weights (by validation accuracy) are restored at the end.
+        """
+        net = self.net
+        n = X.shape[0]
+        ws = net.workspace(min(self.batch_size, n))
+        ws.x = None if sparse.issparse(X) else np.empty((ws.logits.shape[0], X.shape[1]),
+                                                          dtype=X.dtype)
+        order = np.arange(n) if self.shuffle else None
+        history.n_iter = 0  # as in scikit-learn, n_iter_ counts the epochs of this call
+        best = (net.params.copy(), net.state.copy()) if validation is not None else None
+        last_good = (net.params.copy(), net.state.copy())
+        try:
+            for _ in range(self.max_iter):
+                if self.shuffle:
+                    order = shuffle(order, random_state=self.rng)
+                np.copyto(last_good[0], net.params)
+                np.copyto(last_good[1], net.state)
+                with np.errstate(over="ignore", invalid="ignore"):
+                    loss = self.run_epoch(X, Y, sample_weight, ws, order,
+                                          self.learning_rate.epochs_done)
+                if not np.isfinite(loss):
+                    np.copyto(net.params, last_good[0])
+                    np.copyto(net.state, last_good[1])
+                    warnings.warn(
+                        f"Training diverged in epoch {history.n_iter + 1}: the loss is not "
+                        "finite. Stopped and kept the weights from the end of the last "
+                        "finite epoch. Lower learning_rate_init, scale the features "
+                        "(e.g. StandardScaler) or set clip_grad_norm.",
+                        ConvergenceWarning,
+                    )
+                    break
+                history.n_iter += 1
+                history.t += n
+                history.loss_curve.append(loss)
+                if validation is not None:
+                    score, val_loss = evaluate(net, *validation)
+                    history.validation_scores.append(score)
+                    history.validation_losses.append(val_loss)
+                is_best = self.stopping.update(history)
+                if is_best and best is not None:
+                    np.copyto(best[0], net.params)
+                    np.copyto(best[1], net.state)
+                self.reporter.epoch_end(history)
+                self.learning_rate.epoch_end(history.t)
+                if self.stopping.exhausted(history):
+                    what = ("Validation score" if validation is not None
+                            else "Training loss")
+                    msg = (f"{what} did not improve more than tol={self.stopping.tol:f} "
+                           f"for {self.stopping.n_iter_no_change} consecutive epochs.")
+                    if self.learning_rate.reduce_on_plateau():
+                        self.reporter.message(
+                            f"{msg} Setting learning rate to {self.learning_rate.base:f}")
+                        history.no_improvement_count = 0
+                    else:
+                        tail = (" Learning rate too small." if
+                                self.learning_rate.name == "adaptive" and
+                                self.learning_rate.solver == "sgd" else "")
+                        self.reporter.message(f"{msg}{tail} Stopping.")
+                        break
+                if incremental:
+                    break
+                if history.n_iter == self.max_iter:
+                    warnings.warn(
+                        f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) "
+                        "reached and the optimization hasn't converged yet.",
+                        ConvergenceWarning,
+                    )
+        except KeyboardInterrupt:
+            warnings.warn("Training interrupted by user.")
+            if not (np.all(np.isfinite(net.params))):
+                np.copyto(net.params, last_good[0])
+                np.copyto(net.state, last_good[1])
+        finally:
+            self.reporter.close()
+        if best is not None:
+            np.copyto(net.params, best[0])
+            np.copyto(net.state, best[1])
+        return history
+
+
+def fit_lbfgs(net, X, Y, sample_weight, *, alpha, label_smoothing, max_iter, max_fun,
+              tol, reporter):
+    """Minimize the full-batch objective with scipy's L-BFGS-B on the flat buffer.
+
+    Our analytic :meth:`Network.loss_and_grad` is the objective and its Jacobian; the
+    parameter vector is the network's own buffer (scipy works in float64, so each
+    evaluation copies the iterate in and the gradient out). Returns
+    ``(n_iter, loss, loss_curve)``, the curve holding the loss after each iteration.
+    """
+    ws = net.workspace(X.shape[0])
+    curve = []
+
+    def fun(x):
+        net.params[...] = x
+        with np.errstate(over="ignore", invalid="ignore"):
+            loss = net.loss_and_grad(X, Y, ws, sample_weight=sample_weight, alpha=alpha,
+                                     label_smoothing=label_smoothing)
+        return loss, net.grads.astype(np.float64)
+
+    def callback(intermediate_result):
+        curve.append(float(intermediate_result.fun))
+        reporter.lbfgs_iteration(len(curve), curve[-1])
+
+    try:
+        res = scipy.optimize.minimize(
+            fun, net.params.astype(np.float64), method="L-BFGS-B", jac=True,
+            callback=callback,
+            options={"maxfun": max_fun, "maxiter": max_iter, "gtol": tol},
+        )
+    except KeyboardInterrupt:
+        warnings.warn("Training interrupted by user.")
+        reporter.close()
+        return len(curve), (curve[-1] if curve else float("nan")), curve
+    reporter.close()
+    if res.status != 0:
+        warnings.warn(
+            "lbfgs failed to converge after %d iteration(s) (status=%d):\n%s\n\n"
+            "Increase the number of iterations to improve the convergence "
+            "(max_iter=%d)." % (res.nit, res.status, res.message, max_iter),
+            ConvergenceWarning,
+        )
+    net.params[...] = res.x
+    if net.batch_norm:  # running statistics = full-batch statistics at the optimum
+        for bn in net.norms:
+            bn.running_mean[...] = 0.0
+            bn.running_var[...] = 1.0
+        saved = [bn.momentum for bn in net.norms]
+        for bn in net.norms:
+            bn.momentum = 1.0
+        net.forward(X, ws, training=True)
+        for bn, m in zip(net.norms, saved):
+            bn.momentum = m
+    return min(res.nit, max_iter), float(res.fun), curve

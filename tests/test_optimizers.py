@@ -1,0 +1,251 @@
+import pickle
+import tracemalloc
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.neural_network._stochastic_optimizers import AdamOptimizer, SGDOptimizer
+
+from sknumpy_mlp._optimizers import SGD, Adam, AdamW, RMSProp, make_optimizer
+
+# Two weight matrices then two intercept vectors: the order of the flat buffer.
+SHAPES = [(5, 4), (4, 3), (4,), (3,)]
+N_PARAMS = sum(int(np.prod(s)) for s in SHAPES)
+N_STEPS = 5
+OPTIMIZER_NAMES = ["sgd", "adam", "adamw", "rmsprop"]
+
+
+def _split(flat):
+    out, start = [], 0
+    for shape in SHAPES:
+        size = int(np.prod(shape))
+        out.append(flat[start : start + size].reshape(shape).copy())
+        start += size
+    return out
+
+
+def _flat(arrays):
+    return np.concatenate([a.ravel() for a in arrays])
+
+
+def _grads(rng, n_steps=N_STEPS, n=N_PARAMS, dtype=np.float64):
+    return [rng.standard_normal(n).astype(dtype) for _ in range(n_steps)]
+
+
+def _make(name, n=N_PARAMS, dtype=np.float64, **overrides):
+    kwargs = dict(
+        momentum=0.9,
+        nesterovs_momentum=True,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        weight_decay=0.01,
+        n_decay=n // 2,
+    )
+    kwargs.update(overrides)
+    return make_optimizer(name, n, dtype, **kwargs)
+
+
+@pytest.mark.parametrize("nesterov", [True, False])
+@pytest.mark.parametrize("momentum", [0.0, 0.9])
+def test_sgd_matches_sklearn(nesterov, momentum):
+    rng = np.random.default_rng(0)
+    params = rng.standard_normal(N_PARAMS)
+    sk_params = _split(params)
+    lr = 0.05
+    sk_opt = SGDOptimizer(
+        sk_params, learning_rate_init=lr, momentum=momentum, nesterov=nesterov
+    )
+    opt = SGD(N_PARAMS, np.float64, momentum=momentum, nesterov=nesterov)
+    for g in _grads(rng):
+        sk_opt.update_params(sk_params, _split(g))
+        opt.step(params, g, lr)
+        assert_allclose(params, _flat(sk_params), rtol=1e-12)
+    assert_allclose(opt.velocity, _flat(sk_opt.velocities), rtol=1e-12)
+
+
+def test_adam_matches_sklearn():
+    rng = np.random.default_rng(1)
+    params = rng.standard_normal(N_PARAMS)
+    sk_params = _split(params)
+    lr = 0.01
+    sk_opt = AdamOptimizer(
+        sk_params, learning_rate_init=lr, beta_1=0.8, beta_2=0.99, epsilon=1e-7
+    )
+    opt = Adam(N_PARAMS, np.float64, beta_1=0.8, beta_2=0.99, epsilon=1e-7)
+    for g in _grads(rng):
+        sk_opt.update_params(sk_params, _split(g))
+        opt.step(params, g, lr)
+        assert_allclose(params, _flat(sk_params), rtol=1e-12)
+    assert opt.t == sk_opt.t == N_STEPS
+    assert_allclose(opt.m, _flat(sk_opt.ms), rtol=1e-12)
+    assert_allclose(opt.v, _flat(sk_opt.vs), rtol=1e-12)
+
+
+@pytest.mark.parametrize("name", OPTIMIZER_NAMES)
+def test_float32_stays_float32(name):
+    rng = np.random.default_rng(2)
+    params = rng.standard_normal(N_PARAMS).astype(np.float32)
+    opt = _make(name, dtype=np.float32)
+    for g in _grads(rng, dtype=np.float32):
+        opt.step(params, g, 0.01)
+    assert params.dtype == np.float32
+    assert np.all(np.isfinite(params))
+    for value in opt.state_dict().values():
+        if isinstance(value, np.ndarray):
+            assert value.dtype == np.float32
+
+
+@pytest.mark.parametrize("name", OPTIMIZER_NAMES)
+def test_step_allocates_nothing(name):
+    n = 100_000
+    rng = np.random.default_rng(3)
+    params = rng.standard_normal(n)
+    grads = rng.standard_normal(n)
+    opt = _make(name, n=n)
+    opt.step(params, grads, 0.01)
+    buffers_before = {k: id(v) for k, v in vars(opt).items()}
+    address = params.ctypes.data
+
+    tracemalloc.start()
+    try:
+        for _ in range(3):
+            opt.step(params, grads, 0.01)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+
+    assert peak < 1024
+    assert params.ctypes.data == address
+    for key, value in vars(opt).items():
+        if isinstance(value, np.ndarray):
+            assert id(value) == buffers_before[key]
+
+
+def test_adamw_decays_only_first_n_decay_entries():
+    rng = np.random.default_rng(4)
+    params = rng.standard_normal(N_PARAMS)
+    expected = params.copy()
+    n_decay, lr, wd = 20, 0.1, 0.5
+    opt = AdamW(N_PARAMS, np.float64, weight_decay=wd, n_decay=n_decay)
+    # Zero gradients make the Adam part a no-op, leaving only the decay.
+    opt.step(params, np.zeros(N_PARAMS), lr)
+    expected[:n_decay] *= 1 - lr * wd
+    assert_array_equal(params, expected)
+
+
+@pytest.mark.parametrize("n_decay", [None, 0, 20])
+def test_adamw_is_decay_then_adam(n_decay):
+    rng = np.random.default_rng(5)
+    params = rng.standard_normal(N_PARAMS)
+    ref_params = params.copy()
+    lr, wd = 0.01, 0.1
+    opt = AdamW(N_PARAMS, np.float64, weight_decay=wd, n_decay=n_decay)
+    ref = Adam(N_PARAMS, np.float64)
+    stop = N_PARAMS if n_decay is None else n_decay
+    for g in _grads(rng):
+        opt.step(params, g, lr)
+        ref_params[:stop] *= 1 - lr * wd
+        ref.step(ref_params, g, lr)
+    assert_array_equal(params, ref_params)
+
+
+def test_adamw_without_decay_equals_adam():
+    rng = np.random.default_rng(6)
+    params = rng.standard_normal(N_PARAMS)
+    adam_params = params.copy()
+    opt = AdamW(N_PARAMS, np.float64, weight_decay=0.0, n_decay=10)
+    adam = Adam(N_PARAMS, np.float64)
+    for g in _grads(rng):
+        opt.step(params, g, 0.01)
+        adam.step(adam_params, g, 0.01)
+    assert_array_equal(params, adam_params)
+
+
+def test_adamw_rejects_bad_n_decay():
+    with pytest.raises(ValueError, match="n_decay"):
+        AdamW(10, np.float64, n_decay=11)
+
+
+def test_rmsprop_matches_reference():
+    rng = np.random.default_rng(7)
+    params = rng.standard_normal(N_PARAMS)
+    ref_params = params.copy()
+    rho, eps, lr = 0.9, 1e-8, 0.01
+    opt = RMSProp(N_PARAMS, np.float64, rho=rho, epsilon=eps)
+    v = np.zeros(N_PARAMS)
+    for t, g in enumerate(_grads(rng), start=1):
+        opt.step(params, g, lr)
+        v = rho * v + (1 - rho) * g**2
+        v_hat = v / (1 - rho**t)
+        ref_params = ref_params - lr * g / (np.sqrt(v_hat) + eps)
+        assert_allclose(params, ref_params, rtol=1e-12)
+    assert opt.t == N_STEPS
+
+
+def test_rmsprop_first_step_is_normalised():
+    # With bias correction the first step is lr * sign(g), not lr / sqrt(1 - rho).
+    params = np.zeros(3)
+    g = np.array([2.0, -0.5, 1e-3])
+    RMSProp(3, np.float64, rho=0.999, epsilon=0.0).step(params, g, 0.1)
+    assert_allclose(params, -0.1 * np.sign(g), rtol=1e-12)
+
+
+@pytest.mark.parametrize("name", OPTIMIZER_NAMES)
+def test_state_dict_round_trip_resumes_identically(name, tmp_path):
+    rng = np.random.default_rng(8)
+    params = rng.standard_normal(N_PARAMS)
+    grads = _grads(rng, n_steps=6)
+    opt = _make(name, nesterovs_momentum=name == "sgd")
+    for g in grads[:3]:
+        opt.step(params, g, 0.01)
+
+    np.savez(tmp_path / "state.npz", **opt.state_dict())
+    with np.load(tmp_path / "state.npz") as saved:
+        loaded = {k: saved[k] for k in saved.files}
+    resumed = _make(name)
+    resumed.load_state_dict(loaded)
+    unpickled = pickle.loads(pickle.dumps(opt))
+    resumed_params, unpickled_params = params.copy(), params.copy()
+
+    for g in grads[3:]:
+        opt.step(params, g, 0.01)
+        resumed.step(resumed_params, g, 0.01)
+        unpickled.step(unpickled_params, g, 0.01)
+    assert_array_equal(resumed_params, params)
+    assert_array_equal(unpickled_params, params)
+    assert all(not key.startswith("_buf") for key in opt.__getstate__())
+
+
+def test_state_dict_returns_copies():
+    opt = Adam(4, np.float64)
+    state = opt.state_dict()
+    state["m"][:] = 1.0
+    assert_array_equal(opt.m, 0.0)
+
+
+def test_load_state_dict_checks_shape_and_keys():
+    opt = SGD(4, np.float64)
+    with pytest.raises(ValueError, match="shape"):
+        opt.load_state_dict({"velocity": np.zeros(5)})
+    with pytest.raises(KeyError, match="velocity"):
+        opt.load_state_dict({})
+
+
+def test_make_optimizer_builds_each_solver():
+    assert type(_make("sgd")) is SGD
+    assert type(_make("adam")) is Adam
+    adamw = _make("adamw", weight_decay=0.2, n_decay=7)
+    assert type(adamw) is AdamW
+    assert (adamw.weight_decay, adamw.n_decay) == (0.2, 7)
+    rmsprop = _make("rmsprop", beta_2=0.95)
+    assert type(rmsprop) is RMSProp
+    assert rmsprop.rho == 0.95
+    assert _make("sgd", nesterovs_momentum=False, momentum=0.5).nesterov is False
+    with pytest.raises(ValueError, match="Unknown optimizer"):
+        _make("lbfgs")
+
+
+def test_rejects_integer_dtype():
+    with pytest.raises(ValueError, match="floating"):
+        SGD(3, np.int64)

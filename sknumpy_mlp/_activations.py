@@ -1,0 +1,431 @@
+"""Hidden-layer activations: each forward rule sits next to its derivative.
+
+Every activation is a small stateless object with ``forward(z, out)`` and
+``backward(z, a, delta)``. Both work in place on float32 or float64 arrays and
+never change the dtype: constants are Python floats, which NumPy treats as
+"weak" scalars, so ``float32 * 0.5`` stays float32.
+
+Masked ufuncs (``where=``) and boolean indexing branch on every element and run
+several times slower than branch-free arithmetic on random signs, so the
+piecewise rules below are written with ``np.maximum``, ``np.minimum`` and
+``np.sign`` instead.
+"""
+
+import math
+
+import numpy as np
+from scipy.special import erf, expit
+
+_INV_SQRT2 = 1.0 / math.sqrt(2.0)
+_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+
+
+class Activation:
+    """Base class of the element-wise activations.
+
+    Attributes
+    ----------
+    name : str
+        Key of the activation in :data:`ACTIVATIONS`.
+    needs_input : bool
+        Whether :meth:`backward` reads the pre-activation ``z``. When False the
+        derivative is a function of the output ``a = f(z)`` alone, so a layer
+        may apply :meth:`forward` in place and keep only ``a``.
+    """
+
+    name = ""
+    needs_input = False
+
+    def forward(self, z, out=None):
+        """Compute ``f(z)`` element-wise.
+
+        Parameters
+        ----------
+        z : ndarray of float32 or float64
+            Pre-activation.
+        out : ndarray of the same shape and dtype, default=None
+            Destination; may be ``z`` itself. A new array when None.
+
+        Returns
+        -------
+        out : ndarray
+            ``f(z)``, with the dtype of ``z``.
+        """
+        raise NotImplementedError
+
+    def backward(self, z, a, delta):
+        """Multiply ``delta`` in place by ``f'(z)`` element-wise.
+
+        Parameters
+        ----------
+        z : ndarray or None
+            Pre-activation. Read only when :attr:`needs_input` is True.
+        a : ndarray
+            Output ``f(z)`` of :meth:`forward`; not modified.
+        delta : ndarray
+            Gradient of the loss with respect to ``a``; overwritten with the
+            gradient with respect to ``z``.
+
+        Returns
+        -------
+        delta : ndarray
+            The same array, now ``delta * f'(z)``.
+        """
+        raise NotImplementedError
+
+    def __repr__(self):
+        return f"{type(self).__name__}()"
+
+
+class Identity(Activation):
+    """Identity, ``f(z) = z``; the linear "no activation"."""
+
+    name = "identity"
+
+    def forward(self, z, out=None):
+        """Copy ``z`` into ``out`` (nothing to do when ``out is z``)."""
+        if out is None:
+            return z.copy()
+        if out is not z:
+            np.copyto(out, z)
+        return out
+
+    def backward(self, z, a, delta):
+        """Leave ``delta`` unchanged.
+
+        Notes
+        -----
+        .. math:: f'(z) = 1
+        """
+        return delta
+
+
+class Logistic(Activation):
+    """Logistic sigmoid, ``f(z) = 1 / (1 + exp(-z))`` (``scipy.special.expit``).
+
+    References
+    ----------
+    .. [1] LeCun, Y., Bottou, L., Orr, G. B. and Müller, K.-R. (1998).
+       "Efficient BackProp". In *Neural Networks: Tricks of the Trade*.
+    """
+
+    name = "logistic"
+
+    def forward(self, z, out=None):
+        """Write ``expit(z)`` into ``out``."""
+        return expit(z, out=out)
+
+    def backward(self, z, a, delta):
+        r"""Multiply ``delta`` by ``a * (1 - a)``.
+
+        Notes
+        -----
+        .. math:: f'(z) = f(z)\,(1 - f(z))
+
+        The derivative is a function of the output alone, so ``z`` is not read;
+        the two products are done in scikit-learn's order so results match it
+        bit for bit.
+        """
+        delta *= a
+        delta *= 1 - a
+        return delta
+
+
+class Tanh(Activation):
+    """Hyperbolic tangent, ``f(z) = tanh(z)``.
+
+    References
+    ----------
+    .. [1] LeCun, Y., Bottou, L., Orr, G. B. and Müller, K.-R. (1998).
+       "Efficient BackProp". In *Neural Networks: Tricks of the Trade*.
+    """
+
+    name = "tanh"
+
+    def forward(self, z, out=None):
+        """Write ``tanh(z)`` into ``out``."""
+        return np.tanh(z, out=out)
+
+    def backward(self, z, a, delta):
+        r"""Multiply ``delta`` by ``1 - a**2``.
+
+        Notes
+        -----
+        .. math:: f'(z) = 1 - \tanh^2(z) = 1 - f(z)^2
+
+        Reusing the output avoids a second ``tanh`` and lets the layer discard
+        ``z`` after an in-place forward.
+        """
+        tmp = np.square(a)
+        np.subtract(1, tmp, out=tmp)
+        delta *= tmp
+        return delta
+
+
+class ReLU(Activation):
+    """Rectified linear unit, ``f(z) = max(z, 0)``.
+
+    References
+    ----------
+    .. [1] Nair, V. and Hinton, G. E. (2010). "Rectified linear units improve
+       restricted Boltzmann machines". ICML.
+    .. [2] Glorot, X., Bordes, A. and Bengio, Y. (2011). "Deep sparse rectifier
+       neural networks". AISTATS.
+    """
+
+    name = "relu"
+
+    def forward(self, z, out=None):
+        """Write ``max(z, 0)`` into ``out``."""
+        return np.maximum(z, 0, out=out)
+
+    def backward(self, z, a, delta):
+        r"""Zero ``delta`` where the output is zero.
+
+        Notes
+        -----
+        .. math:: f'(z) = \mathbb{1}[z > 0] = \mathbb{1}[f(z) \neq 0]
+
+        As in scikit-learn the subgradient at :math:`z = 0` is taken as 0. The
+        output is zero exactly where :math:`z \le 0`, so ``z`` is not read.
+        Multiplying by the boolean mask (rather than ``delta[a == 0] = 0``)
+        gives the same values without branching, several times faster.
+        """
+        np.multiply(delta, a != 0, out=delta)
+        return delta
+
+
+class LeakyReLU(Activation):
+    """Leaky ReLU, ``f(z) = z`` for ``z > 0`` and ``0.01 z`` otherwise.
+
+    References
+    ----------
+    .. [1] Maas, A. L., Hannun, A. Y. and Ng, A. Y. (2013). "Rectifier
+       nonlinearities improve neural network acoustic models". ICML Workshop on
+       Deep Learning for Audio, Speech and Language Processing.
+    """
+
+    name = "leaky_relu"
+    negative_slope = 0.01
+
+    def forward(self, z, out=None):
+        """Write ``max(z, 0.01 z)`` into ``out``."""
+        # For 0 < slope < 1, f(z) = max(z, slope * z).
+        if out is None or np.may_share_memory(z, out):
+            scaled = np.multiply(z, self.negative_slope)
+            return np.maximum(z, scaled, out=out)
+        np.multiply(z, self.negative_slope, out=out)
+        return np.maximum(out, z, out=out)
+
+    def backward(self, z, a, delta):
+        r"""Multiply ``delta`` by 1 where ``a > 0`` and by the slope elsewhere.
+
+        Notes
+        -----
+        .. math::
+
+            f'(z) = \begin{cases} 1 & z > 0 \\ s & z \le 0 \end{cases}
+            = \max(\operatorname{sign} f(z), s)
+
+        with :math:`s = 0.01`. A positive slope keeps the sign of :math:`z` in
+        the output, so ``z`` is not read.
+        """
+        tmp = np.sign(a)
+        np.maximum(tmp, self.negative_slope, out=tmp)
+        delta *= tmp
+        return delta
+
+
+class ELU(Activation):
+    """Exponential linear unit, ``f(z) = z`` for ``z > 0``, else ``alpha (e^z - 1)``.
+
+    Parameters
+    ----------
+    alpha : float, default=1.0
+        Value the output saturates to, as ``-alpha``, for very negative inputs.
+
+    References
+    ----------
+    .. [1] Clevert, D.-A., Unterthiner, T. and Hochreiter, S. (2016). "Fast and
+       accurate deep network learning by exponential linear units (ELUs)".
+       ICLR.
+    """
+
+    name = "elu"
+
+    def __init__(self, alpha=1.0):
+        self.alpha = alpha
+
+    def forward(self, z, out=None):
+        """Write ``max(z, 0) + alpha * expm1(min(z, 0))`` into ``out``."""
+        # f(z) = max(z, 0) + alpha * expm1(min(z, 0)): no masks, one temporary.
+        neg = np.minimum(z, 0.0)
+        np.expm1(neg, out=neg)
+        if self.alpha != 1.0:
+            neg *= self.alpha
+        out = np.maximum(z, 0.0, out=out)
+        out += neg
+        return out
+
+    def backward(self, z, a, delta):
+        r"""Multiply ``delta`` by 1 where ``a > 0`` and by ``a + alpha`` elsewhere.
+
+        Notes
+        -----
+        .. math::
+
+            f'(z) = \begin{cases} 1 & z > 0 \\
+            \alpha e^{z} = f(z) + \alpha & z \le 0 \end{cases}
+
+        so the derivative comes from the output and ``z`` is not read. For
+        :math:`\alpha = 1` both branches equal :math:`1 + \min(f(z), 0)`.
+        """
+        tmp = np.minimum(a, 0.0)
+        tmp += self.alpha
+        if self.alpha != 1.0:
+            np.copyto(tmp, 1.0, where=a > 0)
+        delta *= tmp
+        return delta
+
+    def __repr__(self):
+        return f"ELU(alpha={self.alpha!r})"
+
+
+def _normal_cdf(z):
+    """Return a new array holding the standard normal CDF of ``z``."""
+    cdf = np.multiply(z, _INV_SQRT2)
+    erf(cdf, out=cdf)
+    cdf += 1.0
+    cdf *= 0.5
+    return cdf
+
+
+class GELU(Activation):
+    """Gaussian error linear unit, exact form ``f(z) = z Phi(z)``.
+
+    ``Phi`` is the standard normal CDF, ``(1 + erf(z / sqrt(2))) / 2``, as in
+    PyTorch's default ``GELU(approximate="none")``.
+
+    References
+    ----------
+    .. [1] Hendrycks, D. and Gimpel, K. (2016). "Gaussian error linear units
+       (GELUs)". arXiv:1606.08415.
+    """
+
+    name = "gelu"
+    needs_input = True
+
+    def forward(self, z, out=None):
+        """Write ``z * Phi(z)`` into ``out``."""
+        cdf = _normal_cdf(z)
+        return np.multiply(z, cdf, out=cdf if out is None else out)
+
+    def backward(self, z, a, delta):
+        r"""Multiply ``delta`` by ``Phi(z) + z phi(z)``.
+
+        Notes
+        -----
+        .. math::
+
+            f'(z) = \Phi(z) + z\,\varphi(z), \qquad
+            \varphi(z) = \frac{e^{-z^2/2}}{\sqrt{2\pi}}
+
+        The derivative cannot be recovered from the output (``f`` is not
+        monotonic), so ``z`` is required.
+        """
+        tmp = np.square(z)
+        tmp *= -0.5
+        np.exp(tmp, out=tmp)
+        tmp *= z
+        tmp *= _INV_SQRT_2PI  # z * phi(z)
+        tmp += _normal_cdf(z)
+        delta *= tmp
+        return delta
+
+
+class SiLU(Activation):
+    """Sigmoid-weighted linear unit (swish), ``f(z) = z sigma(z)``.
+
+    References
+    ----------
+    .. [1] Elfwing, S., Uchibe, E. and Doya, K. (2018). "Sigmoid-weighted linear
+       units for neural network function approximation in reinforcement
+       learning". Neural Networks, 107, 3-11.
+    .. [2] Hendrycks, D. and Gimpel, K. (2016). "Gaussian error linear units
+       (GELUs)". arXiv:1606.08415.
+    """
+
+    name = "silu"
+    needs_input = True
+
+    def forward(self, z, out=None):
+        """Write ``z * expit(z)`` into ``out``."""
+        sig = expit(z)
+        return np.multiply(z, sig, out=sig if out is None else out)
+
+    def backward(self, z, a, delta):
+        r"""Multiply ``delta`` by ``sigma(z) (1 + z - a)``.
+
+        Notes
+        -----
+        .. math::
+
+            f'(z) = \sigma(z) + z\,\sigma(z)(1 - \sigma(z))
+            = \sigma(z)\,(1 + z - f(z))
+
+        The second form reuses the output and needs one temporary instead of
+        two; ``z`` is still required since ``f`` is not monotonic.
+        """
+        tmp = np.subtract(z, a)
+        tmp += 1.0
+        delta *= tmp
+        expit(z, out=tmp)
+        delta *= tmp
+        return delta
+
+
+ACTIVATIONS = {
+    act.name: act
+    for act in (
+        Identity(),
+        Logistic(),
+        Tanh(),
+        ReLU(),
+        LeakyReLU(),
+        ELU(),
+        GELU(),
+        SiLU(),
+    )
+}
+
+
+def get_activation(name):
+    """Return the shared activation instance registered under ``name``.
+
+    Parameters
+    ----------
+    name : str
+        One of the keys of :data:`ACTIVATIONS`.
+
+    Returns
+    -------
+    activation : Activation
+
+    Raises
+    ------
+    ValueError
+        If ``name`` is not a known activation.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> get_activation("relu").forward(np.array([-1.0, 2.0]))
+    array([0., 2.])
+    """
+    try:
+        return ACTIVATIONS[name]
+    except (KeyError, TypeError):
+        valid = ", ".join(repr(k) for k in ACTIVATIONS)
+        raise ValueError(
+            f"Unknown activation {name!r}; expected one of {valid}."
+        ) from None

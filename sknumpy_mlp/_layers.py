@@ -9,6 +9,8 @@ writes the gradient with respect to the layer input into a buffer the caller pro
 import numpy as np
 from scipy import sparse
 
+from ._sampling import uniform
+
 
 class Dense:
     """Affine layer :math:`Z = A W + b`.
@@ -98,20 +100,33 @@ class BatchNorm:
         self.running_mean = running_mean
         self.running_var = running_var
 
-    def forward(self, z, out, z_hat, training=True, update_running=True):
-        """Normalize ``z`` into ``out``; cache :math:`\\hat z` in ``z_hat`` for backward."""
+    def forward(self, z, out, z_hat, training=True, sample_weight=None):
+        """Normalize ``z`` into ``out``; cache :math:`\\hat z` in ``z_hat`` for backward.
+
+        With ``sample_weight`` the batch statistics are weighted means, so a sample of
+        weight w counts as w copies of it (as everywhere else in the estimator).
+        """
+        self.training = training
         if training:
-            n = z.shape[0]
-            mean = z.mean(axis=0)
-            var = z.var(axis=0)
-            if update_running:
-                unbiased = var * (n / (n - 1)) if n > 1 else var
-                self.running_mean += self.momentum * (mean - self.running_mean)
-                self.running_var += self.momentum * (unbiased - self.running_var)
+            total = z.shape[0] if sample_weight is None else float(sample_weight.sum())
+            if sample_weight is None or total <= 0:
+                total = z.shape[0]
+                self.row_scale = 1.0 / total
+                mean = z.mean(axis=0)
+                np.subtract(z, mean, out=z_hat)
+                var = np.einsum("ij,ij->j", z_hat, z_hat) / total
+            else:
+                self.row_scale = (sample_weight / total)[:, None]  # (batch, 1)
+                mean = sample_weight @ z / total
+                np.subtract(z, mean, out=z_hat)
+                var = sample_weight @ (z_hat * z_hat) / total
+            unbiased = var * (total / (total - 1)) if total > 1 else var
+            self.running_mean += self.momentum * (mean - self.running_mean)
+            self.running_var += self.momentum * (unbiased - self.running_var)
         else:
             mean, var = self.running_mean, self.running_var
+            np.subtract(z, mean, out=z_hat)
         self.inv_std = 1.0 / np.sqrt(var + self.epsilon)  # (n_features,)
-        np.subtract(z, mean, out=z_hat)
         z_hat *= self.inv_std
         np.multiply(z_hat, self.gamma, out=out)
         out += self.beta
@@ -135,13 +150,17 @@ class BatchNorm:
 
         The two mean terms are the gradient flowing through the batch statistics; in
         inference mode (fixed statistics) they vanish and only ``g * inv_std`` remains.
+        With sample weights :math:`w_i` (sum :math:`W`), the statistics are weighted and
+        each row's share :math:`1/m` of the mean terms becomes :math:`w_i / W`.
         """
-        m = dy.shape[0]
         np.sum(dy * z_hat, axis=0, out=self.gamma_grad)
         np.sum(dy, axis=0, out=self.beta_grad)
         dy *= self.gamma  # g
-        dy -= self.beta_grad * self.gamma / m  # <g> = gamma * beta_grad / m
-        dy -= z_hat * (self.gamma_grad * self.gamma / m)  # z_hat <g z_hat>
+        if not self.training:
+            dy *= self.inv_std
+            return dy
+        dy -= self.row_scale * (self.beta_grad * self.gamma)  # <g>
+        dy -= z_hat * (self.gamma_grad * self.gamma) * self.row_scale  # z_hat <g z_hat>
         dy *= self.inv_std
         return dy
 
@@ -167,9 +186,13 @@ class Dropout:
     def __init__(self, rate):
         self.rate = rate
 
-    def sample_mask(self, rng, out):
-        """Draw a new mask into ``out``: 0 with probability ``rate``, else ``1/(1-rate)``."""
-        keep = rng.random_sample(out.shape) >= self.rate
+    def sample_mask(self, keys, step, layer, out):
+        """Draw the mask of one step into ``out``: 0 w.p. ``rate``, else ``1/(1-rate)``.
+
+        The draws are keyed by row content, step and layer (see :mod:`._sampling`), so a
+        row's mask does not depend on the batch around it.
+        """
+        keep = uniform(keys, step, layer, out.shape[1]) >= self.rate
         np.multiply(keep, 1.0 / (1.0 - self.rate), out=out)
         return out
 

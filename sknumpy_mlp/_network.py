@@ -133,11 +133,13 @@ class Network:
         """Preallocate every activation and delta buffer for batches of ``batch_size``."""
         return Workspace(self, batch_size)
 
-    def forward(self, X, ws, *, training=True, rng=None):
+    def forward(self, X, ws, *, training=True, sample_weight=None, dropout_keys=None,
+                step=0):
         """Forward pass of a training batch; returns the logits, shape ``(m, n_outputs)``.
 
-        Intermediate results stay in ``ws`` for :meth:`backward`. Dropout masks are
-        drawn from ``rng`` when ``training`` is true.
+        Intermediate results stay in ``ws`` for :meth:`backward`. When ``training``,
+        dropout masks are keyed by ``dropout_keys`` (one per row) and ``step``, and batch
+        normalization uses the (``sample_weight``-weighted) batch statistics.
         """
         m = X.shape[0]
         inp = X
@@ -146,12 +148,13 @@ class Network:
             z = dense.forward(inp, ws.z[i][:m])
             h = z
             if self.batch_norm:
-                h = self.norms[i].forward(z, ws.h[i][:m], ws.z_hat[i][:m], training)
+                h = self.norms[i].forward(z, ws.h[i][:m], ws.z_hat[i][:m], training,
+                                          sample_weight)
             a = self.activation.forward(h, ws.a[i][:m] if ws.a[i] is not None else h)
             out = a
             drop = self.dropouts[i]
             if drop is not None and training:
-                mask = drop.sample_mask(rng, ws.mask[i][:m])
+                mask = drop.sample_mask(dropout_keys, step, i, ws.mask[i][:m])
                 out = drop.forward(a, mask, ws.d[i][:m])
             ws.active_dropout[i] = drop is not None and training
             ws.inputs[i + 1] = inp = out
@@ -191,7 +194,7 @@ class Network:
             self.dense[i].backward(ws.inputs[i], g, d_in)
 
     def loss_and_grad(self, X, Y, ws, *, sample_weight=None, alpha=0.0,
-                      label_smoothing=0.0, rng=None, training=True):
+                      label_smoothing=0.0, training=True, dropout_keys=None, step=0):
         """Mean loss of one batch (with sklearn's L2 term) and its gradient in ``grads``.
 
         Notes
@@ -213,7 +216,8 @@ class Network:
         m = X.shape[0]
         sw_sum = float(m if sample_weight is None else sample_weight.sum())
         scale = 1.0 / sw_sum if sw_sum > 0 else 0.0
-        logits = self.forward(X, ws, training=training, rng=rng)
+        logits = self.forward(X, ws, training=training, sample_weight=sample_weight,
+                              dropout_keys=dropout_keys, step=step)
         loss = self.head.loss_and_grad(logits, Y, sample_weight, label_smoothing, scale)
         self.backward(logits, ws)
         coefs, coef_grads = self.params[:self.n_coef], self.grads[:self.n_coef]
@@ -245,7 +249,11 @@ class Network:
             a = self.activation.forward(z, z)
         z = a @ coefs[-1] if sparse.issparse(a) else np.dot(a, coefs[-1])
         z += intercepts[-1]
-        return self.head.activate(z)
+        proba = self.head.activate(z)
+        # Keep probabilities strictly inside (0, 1): log-probabilities stay finite and
+        # a probability is never claimed to be certain (changes values below 1 ulp).
+        eps = np.finfo(proba.dtype).eps
+        return np.clip(proba, eps, 1 - eps, out=proba)
 
 
 class Workspace:

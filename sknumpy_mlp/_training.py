@@ -18,6 +18,7 @@ from sklearn.utils import gen_batches, shuffle
 
 from . import _schedules
 from ._losses import SoftmaxCrossEntropy
+from ._sampling import row_keys
 
 
 class LearningRate:
@@ -71,6 +72,7 @@ class History:
     no_improvement_count: int = 0
     n_iter: int = 0
     t: int = 0
+    steps: int = 0  # optimizer steps ever taken: the dropout masks' counter
 
     def __post_init__(self):
         if self.early_stopping:
@@ -143,7 +145,9 @@ class StochasticTrainer:
     batch_size : int
     shuffle : bool
     rng : numpy.random.RandomState
-        Shuffling and dropout masks, in that order of use.
+        Shuffling, as scikit-learn does it.
+    dropout_salt : int
+        Salt of the content-keyed dropout masks (see :mod:`._sampling`).
     alpha, label_smoothing, clip_grad_norm : float or None
     max_iter : int
     reporter : object
@@ -151,7 +155,8 @@ class StochasticTrainer:
     """
 
     def __init__(self, net, optimizer, learning_rate, stopping, *, batch_size, shuffle,
-                 rng, alpha, label_smoothing, clip_grad_norm, max_iter, reporter):
+                 rng, alpha, label_smoothing, clip_grad_norm, max_iter, reporter,
+                 dropout_salt=0):
         self.net = net
         self.optimizer = optimizer
         self.learning_rate = learning_rate
@@ -164,12 +169,14 @@ class StochasticTrainer:
         self.clip_grad_norm = clip_grad_norm
         self.max_iter = max_iter
         self.reporter = reporter
+        self.dropout_salt = dropout_salt
 
-    def step(self, X, Y, sample_weight, ws, progress):
+    def step(self, X, Y, sample_weight, ws, progress, keys, step):
         """One optimizer step on one batch; returns the batch loss."""
         net = self.net
         loss = net.loss_and_grad(X, Y, ws, sample_weight=sample_weight, alpha=self.alpha,
-                                 label_smoothing=self.label_smoothing, rng=self.rng)
+                                 label_smoothing=self.label_smoothing, dropout_keys=keys,
+                                 step=step)
         if self.clip_grad_norm is not None:
             norm = np.sqrt(np.dot(net.grads, net.grads))
             if norm > self.clip_grad_norm:  # global norm clipping (Pascanu et al., 2013)
@@ -177,7 +184,7 @@ class StochasticTrainer:
         self.optimizer.step(net.params, net.grads, self.learning_rate.at(progress))
         return loss
 
-    def run_epoch(self, X, Y, sample_weight, ws, order, epoch):
+    def run_epoch(self, X, Y, sample_weight, ws, order, history, keys=None):
         """One pass over the data in ``order``; returns the sample-averaged loss.
 
         Returns NaN as soon as a batch loss is not finite (divergence); the caller
@@ -186,18 +193,22 @@ class StochasticTrainer:
         n = X.shape[0]
         dense = not sparse.issparse(X)
         batches = list(gen_batches(n, self.batch_size))
+        epoch = self.learning_rate.epochs_done
         total = 0.0
         for k, batch in enumerate(batches):
             if order is None:
                 Xb, Yb = X[batch], Y[batch]
                 swb = None if sample_weight is None else sample_weight[batch]
+                kb = None if keys is None else keys[batch]
             else:
                 idx = order[batch]
                 # Gather rows straight into the preallocated batch buffer: no allocation.
                 Xb = np.take(X, idx, axis=0, out=ws.x[:len(idx)]) if dense else X[idx]
                 Yb = Y[idx]
                 swb = None if sample_weight is None else sample_weight[idx]
-            loss = self.step(Xb, Yb, swb, ws, epoch + k / len(batches))
+                kb = None if keys is None else keys[idx]
+            loss = self.step(Xb, Yb, swb, ws, epoch + k / len(batches), kb, history.steps)
+            history.steps += 1
             if not np.isfinite(loss):
                 return np.nan
             total += loss * (batch.stop - batch.start)
@@ -217,6 +228,7 @@ class StochasticTrainer:
                                                           dtype=X.dtype)
         order = np.arange(n) if self.shuffle else None
         history.n_iter = 0  # as in scikit-learn, n_iter_ counts the epochs of this call
+        keys = row_keys(X, self.dropout_salt) if any(net.dropout) else None
         best = (net.params.copy(), net.state.copy()) if validation is not None else None
         last_good = (net.params.copy(), net.state.copy())
         try:
@@ -226,8 +238,7 @@ class StochasticTrainer:
                 np.copyto(last_good[0], net.params)
                 np.copyto(last_good[1], net.state)
                 with np.errstate(over="ignore", invalid="ignore"):
-                    loss = self.run_epoch(X, Y, sample_weight, ws, order,
-                                          self.learning_rate.epochs_done)
+                    loss = self.run_epoch(X, Y, sample_weight, ws, order, history, keys)
                 if not np.isfinite(loss):
                     np.copyto(net.params, last_good[0])
                     np.copyto(net.state, last_good[1])
@@ -337,7 +348,7 @@ def fit_lbfgs(net, X, Y, sample_weight, *, alpha, label_smoothing, max_iter, max
         saved = [bn.momentum for bn in net.norms]
         for bn in net.norms:
             bn.momentum = 1.0
-        net.forward(X, ws, training=True)
+        net.forward(X, ws, training=True, sample_weight=sample_weight)
         for bn, m in zip(net.norms, saved):
             bn.momentum = m
     return min(res.nit, max_iter), float(res.fun), curve

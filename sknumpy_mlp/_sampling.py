@@ -1,0 +1,100 @@
+"""Content-keyed randomness: the early-stopping hold-out and the dropout masks.
+
+Both draw their randomness from a key per *row content* (a salted hash of the row's
+bytes) instead of from the row's position. Two consequences a user can rely on:
+
+- a sample with integer ``sample_weight`` w behaves exactly like w copies of it: the
+  copies land on the same side of the hold-out split and, in the same step, draw the
+  same dropout mask (scikit-learn's ``check_sample_weight_equivalence`` holds, and the
+  hold-out of scikit-learn's own MLP has a TODO for exactly this);
+- duplicated rows never straddle the training/validation split, so the validation
+  score is not inflated by copies of training samples.
+
+The salt comes from the estimator's ``random_state``, so everything stays reproducible.
+"""
+
+import hashlib
+
+import numpy as np
+from scipy import sparse
+
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+
+
+def row_keys(X, salt):
+    """One 64-bit key per row: a salted BLAKE2 hash of the row's content."""
+    key = int(salt).to_bytes(8, "little")
+    if sparse.issparse(X):
+        X = sparse.csr_matrix(X, copy=True)
+        X.eliminate_zeros()
+        X.sort_indices()
+        rows = (X.indices[a:b].tobytes() + X.data[a:b].tobytes()
+                for a, b in zip(X.indptr[:-1], X.indptr[1:]))
+    else:
+        rows = (row.tobytes() for row in np.ascontiguousarray(X))
+    digests = (hashlib.blake2b(r, digest_size=8, key=key).digest() for r in rows)
+    return np.frombuffer(b"".join(digests), dtype=np.uint64).copy()
+
+
+def _splitmix64(x):
+    """The SplitMix64 finalizer, elementwise on uint64 arrays (Steele et al., 2014)."""
+    x = x ^ (x >> np.uint64(30))
+    x *= np.uint64(0xBF58476D1CE4E5B9)
+    x ^= x >> np.uint64(27)
+    x *= np.uint64(0x94D049BB133111EB)
+    x ^= x >> np.uint64(31)
+    return x
+
+
+def uniform(keys, step, layer, n_units):
+    """Counter-based U[0, 1) draws of shape ``(len(keys), n_units)``.
+
+    Entry ``(i, j)`` depends only on ``(keys[i], step, layer, j)``, like a Philox-style
+    counter generator: the same row at the same step gets the same numbers whatever
+    batch it sits in.
+    """
+    counter = (np.uint64(step) * _GOLDEN
+               + np.uint64(layer) * np.uint64(0xD1B54A32D192ED03))
+    with np.errstate(over="ignore"):
+        units = _splitmix64(np.arange(n_units, dtype=np.uint64) + counter)
+        x = _splitmix64(keys[:, None] ^ units)
+    return (x >> np.uint64(11)) * (1.0 / (1 << 53))
+
+
+def holdout_split(X, strata, sample_weight, fraction, salt):
+    """Indices ``(train, validation)``: stratified, weight-aware, duplicates kept together.
+
+    Within each stratum (class), distinct rows are ordered by their salted key, a
+    uniformly random order, and taken into the validation set until they hold
+    ``fraction`` of the stratum's total weight. A stratum with a single distinct row
+    stays in training.
+
+    Parameters
+    ----------
+    X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+    strata : ndarray of shape (n_samples,) or None
+        Class labels to stratify on (None: one stratum).
+    sample_weight : ndarray of shape (n_samples,) or None
+    fraction : float
+    salt : int
+    """
+    n = X.shape[0]
+    keys = row_keys(X, salt)
+    weight = np.ones(n) if sample_weight is None else np.asarray(sample_weight, float)
+    strata = np.zeros(n, dtype=int) if strata is None else strata
+    is_val = np.zeros(n, dtype=bool)
+    for stratum in np.unique(strata):
+        rows = np.flatnonzero(strata == stratum)
+        groups, inverse = np.unique(keys[rows], return_inverse=True)  # sorted by key
+        group_weight = np.bincount(inverse, weights=weight[rows], minlength=len(groups))
+        # Zero-weight rows do not exist for the weighted objective: they must not move
+        # the split (they would not be there if the data were repeated instead).
+        positive = group_weight > 0
+        if positive.sum() < 2:
+            continue
+        before = np.cumsum(group_weight) - group_weight
+        take = (before < fraction * group_weight.sum()) & positive
+        take[np.argmax(positive)] = True  # at least one group validated ...
+        take[len(positive) - 1 - np.argmax(positive[::-1])] = False  # ... one trained
+        is_val[rows[take[inverse]]] = True
+    return np.flatnonzero(~is_val), np.flatnonzero(is_val)

@@ -10,11 +10,9 @@ from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
-from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils import check_random_state, column_or_1d
 from sklearn.utils._param_validation import Interval, Options, StrOptions
-from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import (
     _check_partial_fit_first_call,
@@ -24,11 +22,13 @@ from sklearn.utils.multiclass import (
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from ._activations import ACTIVATIONS
+from ._class_weight import class_weight_factors
 from ._initializers import INITIALIZERS
 from ._losses import get_loss
 from ._network import Network
 from ._optimizers import make_optimizer
 from ._progress import make_reporter
+from ._sampling import holdout_split
 from ._training import History, LearningRate, StochasticTrainer, StoppingRule, fit_lbfgs
 
 _STOCHASTIC_SOLVERS = ("sgd", "adam", "adamw", "rmsprop")
@@ -215,8 +215,7 @@ class MLPScratchClassifier(ClassifierMixin, BaseEstimator):
     Examples
     --------
     >>> from sklearn.datasets import load_digits
-    >>> from sklearn.model_selection import train_test_split
-    >>> from sknumpy_mlp import MLPScratchClassifier
+    >>>     >>> from sknumpy_mlp import MLPScratchClassifier
     >>> X, y = load_digits(return_X_y=True)
     >>> X_train, X_test, y_train, y_test = train_test_split(X / 16, y, random_state=0)
     >>> clf = MLPScratchClassifier(random_state=0, max_iter=300).fit(X_train, y_train)
@@ -389,13 +388,8 @@ class MLPScratchClassifier(ClassifierMixin, BaseEstimator):
                                  "got all zeros.")
         if self.class_weight is None:
             return sample_weight
-        if isinstance(self.class_weight, dict):
-            unknown = set(self.class_weight) - set(self.classes_.tolist())
-            if unknown:
-                raise ValueError(f"class_weight names labels that are not classes: "
-                                 f"{sorted(map(str, unknown))}; classes are "
-                                 f"{list(self.classes_)}.")
-        factors = compute_sample_weight(self.class_weight, labels).astype(X.dtype)
+        factors = class_weight_factors(self.class_weight, labels, self.classes_,
+                                       sample_weight).astype(X.dtype)
         return factors if sample_weight is None else sample_weight * factors
 
     # ---------------------------------------------------------------- fitting
@@ -420,6 +414,13 @@ class MLPScratchClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError("partial_fit does not support early_stopping=True")
         X, Y, labels = self._validate_input(X, y, incremental, reset=first_pass)
         sample_weight = self._sample_weight(sample_weight, X, labels)
+        if not incremental and sample_weight is not None and labels.ndim == 1:
+            weighted = np.unique(labels[sample_weight > 0])
+            if len(weighted) < 2:
+                raise ValueError(
+                    "Only one class has positive sample_weight "
+                    f"({weighted[0]!r}); a classifier needs at least 2 classes to learn "
+                    "from. Give samples of another class a positive weight.")
         rng = check_random_state(self.random_state)
         layer_units = [X.shape[1], *hidden, Y.shape[1]]
         if first_pass:
@@ -478,7 +479,8 @@ class MLPScratchClassifier(ClassifierMixin, BaseEstimator):
             StoppingRule(self.tol, self.n_iter_no_change), batch_size=batch_size,
             shuffle=self.shuffle, rng=rng, alpha=self.alpha,
             label_smoothing=self.label_smoothing, clip_grad_norm=self.clip_grad_norm,
-            max_iter=self.max_iter, reporter=reporter)
+            max_iter=self.max_iter, reporter=reporter,
+            dropout_salt=rng.randint(np.iinfo(np.int32).max) if any(net.dropout) else 0)
         history = self._history
         history.t = self.t_
         trainer.fit(X, Y, sample_weight, history, validation, incremental)
@@ -493,22 +495,20 @@ class MLPScratchClassifier(ClassifierMixin, BaseEstimator):
         self._no_improvement_count = history.no_improvement_count
 
     def _split_validation(self, X, Y, labels, sample_weight, rng):
-        """Stratified hold-out for early stopping (plain split for multilabel or tiny classes)."""
-        stratify = None
-        if labels.ndim == 1:
-            _, counts = np.unique(labels, return_counts=True)
-            n_val = int(np.ceil(self.validation_fraction * X.shape[0]))
-            if counts.min() >= 2 and len(counts) <= min(n_val, X.shape[0] - n_val):
-                stratify = labels
-        arrays = (X, Y) if sample_weight is None else (X, Y, sample_weight)
-        parts = train_test_split(*arrays, random_state=rng,
-                                 test_size=self.validation_fraction, stratify=stratify)
-        X_tr, X_val, Y_tr, Y_val = parts[:4]
-        sw_tr, sw_val = (parts[4], parts[5]) if sample_weight is not None else (None, None)
-        if X_val.shape[0] < 2:
+        """Hold out ``validation_fraction`` for early stopping (see :mod:`._sampling`).
+
+        Stratified by class (except multilabel), measured in sample weight, with
+        duplicate rows kept on one side; seeded by ``random_state``.
+        """
+        strata = labels if labels.ndim == 1 else None
+        salt = rng.randint(np.iinfo(np.int32).max)
+        train, val = holdout_split(X, strata, sample_weight, self.validation_fraction, salt)
+        if val.size < 2:
             raise ValueError("The validation set is too small. Increase "
                              "'validation_fraction' or the size of your dataset.")
-        return X_tr, Y_tr, sw_tr, (X_val, Y_val, sw_val)
+        sw_tr, sw_val = ((None, None) if sample_weight is None
+                         else (sample_weight[train], sample_weight[val]))
+        return X[train], Y[train], sw_tr, (X[val], Y[val], sw_val)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
@@ -534,6 +534,11 @@ class MLPScratchClassifier(ClassifierMixin, BaseEstimator):
         if self.solver not in _STOCHASTIC_SOLVERS:
             raise AttributeError("partial_fit is only available for stochastic "
                                  f"optimizers. {self.solver} is not stochastic.")
+        # scikit-learn offers the method and then raises; we say it up front, so that
+        # hasattr(est, "partial_fit") tells the truth (and streaming code can check).
+        if self.early_stopping:
+            raise AttributeError("partial_fit is not available with early_stopping=True: "
+                                 "a single pass has no epochs to stop early.")
         return True
 
     @available_if(lambda est: est._check_solver())

@@ -69,6 +69,7 @@ class History:
     validation_losses: list = None
     best_loss: float = None
     best_validation_score: float = None
+    best_validation_loss: float = None
     no_improvement_count: int = 0
     n_iter: int = 0
     t: int = 0
@@ -78,6 +79,7 @@ class History:
         if self.early_stopping:
             self.validation_scores, self.validation_losses = [], []
             self.best_validation_score = -np.inf
+            self.best_validation_loss = np.inf
         else:
             self.best_loss = np.inf
 
@@ -88,6 +90,12 @@ class StoppingRule:
     The monitored quantity is the validation accuracy when early stopping is on and the
     training loss otherwise. Returns whether the latest epoch is the best so far, so the
     caller can keep those weights.
+
+    One refinement over scikit-learn: with early stopping, ties in validation accuracy
+    are broken by the validation loss. Accuracy is coarse on a small hold-out and often
+    saturates in the first epochs; scikit-learn then stops and restores those barely
+    trained weights, while here training goes on as long as the held-out loss still
+    falls by more than ``tol``.
     """
 
     def __init__(self, tol, n_iter_no_change):
@@ -97,11 +105,14 @@ class StoppingRule:
     def update(self, history):
         """Update ``history`` counters after an epoch; return True if this epoch is best."""
         if history.early_stopping:
-            score = history.validation_scores[-1]
-            worse = score < history.best_validation_score + self.tol
-            best = score > history.best_validation_score
+            score, loss = history.validation_scores[-1], history.validation_losses[-1]
+            best_score, best_loss = history.best_validation_score, history.best_validation_loss
+            worse = score < best_score + self.tol and not (
+                score >= best_score and loss < best_loss - self.tol)
+            best = score > best_score or (score == best_score and loss < best_loss)
             if best:
                 history.best_validation_score = score
+                history.best_validation_loss = loss
         else:
             loss = history.loss_curve[-1]
             worse = loss > history.best_loss - self.tol
@@ -230,6 +241,7 @@ class StochasticTrainer:
         history.n_iter = 0  # as in scikit-learn, n_iter_ counts the epochs of this call
         keys = row_keys(X, self.dropout_salt) if any(net.dropout) else None
         best = (net.params.copy(), net.state.copy()) if validation is not None else None
+        start = (net.params.copy(), net.state.copy())
         last_good = (net.params.copy(), net.state.copy())
         try:
             for _ in range(self.max_iter):
@@ -237,16 +249,31 @@ class StochasticTrainer:
                     order = shuffle(order, random_state=self.rng)
                 np.copyto(last_good[0], net.params)
                 np.copyto(last_good[1], net.state)
+                reference = max(min(history.loss_curve, default=np.inf), 1.0)
                 with np.errstate(over="ignore", invalid="ignore"):
                     loss = self.run_epoch(X, Y, sample_weight, ws, order, history, keys)
-                if not np.isfinite(loss):
-                    np.copyto(net.params, last_good[0])
-                    np.copyto(net.state, last_good[1])
+                # A huge learning rate seldom overflows float64 at once: the loss first
+                # explodes (1 -> 1e12 -> 1e24 ...) and the weights stay finite but useless.
+                # The floor of 1 keeps a tiny best loss from making wiggles "divergence".
+                exploded = np.isfinite(loss) and loss > 1e4 * reference
+                if exploded or not np.isfinite(loss) or not np.isfinite(net.params).all():
+                    # The weights at the start of the epoch come from the previous epoch's
+                    # last step, which no loss has checked; if they overflow on X (float32,
+                    # large features), fall back to the weights this call started from.
+                    for params, state in (last_good, start):
+                        np.copyto(net.params, params)
+                        np.copyto(net.state, state)
+                        with np.errstate(over="ignore", invalid="ignore"):
+                            if all(np.isfinite(net.predict_output(X[b])).all()
+                                   for b in gen_batches(n, 4096)):
+                                break
+                    what = (f"the loss jumped to {loss:.3g}, over 10000 times its best "
+                            f"value" if exploded else "the loss is not finite")
                     warnings.warn(
-                        f"Training diverged in epoch {history.n_iter + 1}: the loss is not "
-                        "finite. Stopped and kept the weights from the end of the last "
-                        "finite epoch. Lower learning_rate_init, scale the features "
-                        "(e.g. StandardScaler) or set clip_grad_norm.",
+                        f"Training diverged in epoch {history.n_iter + 1}: {what}. Stopped "
+                        "and kept the last weights that gave finite outputs. Lower "
+                        "learning_rate_init, scale the features (e.g. StandardScaler) or "
+                        "set clip_grad_norm.",
                         ConvergenceWarning,
                     )
                     break

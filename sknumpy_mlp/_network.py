@@ -122,10 +122,12 @@ class Network:
         for key in ("grads", "coefs", "intercepts", "dense", "norms", "dropouts",
                     "activation"):
             state.pop(key, None)
+        state["dtype"] = self.dtype.str  # a plain string: skops trusts it by default
         return state
 
     def __setstate__(self, state):
         self.__dict__.update(state)
+        self.dtype = np.dtype(self.dtype)
         self._bind()
 
     # ---------------------------------------------------------------- training

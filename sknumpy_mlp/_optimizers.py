@@ -85,10 +85,12 @@ class _FlatOptimizer:
         state = self.__dict__.copy()
         for name in self._scratch_names:
             state.pop(name, None)
+        state["dtype"] = self.dtype.str  # a plain string: skops trusts it by default
         return state
 
     def __setstate__(self, state):
         self.__dict__.update(state)
+        self.dtype = np.dtype(self.dtype)
         self._alloc_scratch()
 
 

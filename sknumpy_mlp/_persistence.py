@@ -100,7 +100,6 @@ _READ_ERRORS = (OSError, EOFError, ValueError, TypeError, KeyError, IndexError,
 #: depending on the solver and the problem). Reviewed: plain data holders whose state
 #: is arrays, numbers and strings; none runs code on load beyond rebuilding views.
 SKOPS_TRUSTED_TYPES = (
-    "numpy.dtype",
     "sknumpy_mlp._estimator.MLPScratchClassifier",
     "sknumpy_mlp._network.Network",
     "sknumpy_mlp._losses.SoftmaxCrossEntropy",

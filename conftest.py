@@ -6,3 +6,14 @@ import os
 # scipy is imported; set it so that check_estimator runs whole, with nothing skipped for
 # want of an environment variable.
 os.environ.setdefault("SCIPY_ARRAY_API", "1")
+
+# Modules of optional extras are not collected for doctests when their extra is missing.
+import importlib.util  # noqa: E402
+
+collect_ignore = [
+    path
+    for path, module in [("sknumpy_mlp/_tqdm.py", "tqdm"),
+                         ("sknumpy_mlp/plotting.py", "matplotlib"),
+                         ("sknumpy_mlp/parallel.py", "distributed")]
+    if importlib.util.find_spec(module) is None
+]

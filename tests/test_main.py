@@ -1,0 +1,209 @@
+"""The command line, ``python -m sknumpy_mlp``, run in-process through ``main``."""
+
+import gzip
+import re
+
+import joblib
+import numpy as np
+import pytest
+from sklearn.exceptions import ConvergenceWarning
+
+import sknumpy_mlp
+import sknumpy_mlp.__main__ as main_module
+from sknumpy_mlp import MLPScratchClassifier, datasets
+from sknumpy_mlp.__main__ import FASHION_MNIST_CLASSES, main
+
+QUICK = ["--hidden", "16", "--max-iter", "3", "--quiet"]
+
+
+def _write_idx(path, array, magic):
+    """Write ``array`` (uint8) as an IDX file: big-endian magic, sizes, then bytes."""
+    header = magic.to_bytes(4, "big")
+    header += b"".join(int(n).to_bytes(4, "big") for n in array.shape)
+    data = header + np.ascontiguousarray(array, dtype=np.uint8).tobytes()
+    if path.suffix == ".gz":
+        data = gzip.compress(data)
+    path.write_bytes(data)
+
+
+def _idx_folder(folder, n_train=60, n_test=30, n_classes=3, gz=False):
+    """Four small MNIST-format files: one bright 2x2 block per class on noise."""
+    rng = np.random.RandomState(0)
+    suffix = ".gz" if gz else ""
+    for prefix, n in (("train", n_train), ("t10k", n_test)):
+        labels = np.arange(n) % n_classes
+        images = rng.randint(0, 40, size=(n, 6, 6))
+        for i, label in enumerate(labels):
+            images[i, 2 * label:2 * label + 2, 2 * label:2 * label + 2] = 250
+        _write_idx(folder / f"{prefix}-images-idx3-ubyte{suffix}", images, 2051)
+        _write_idx(folder / f"{prefix}-labels-idx1-ubyte{suffix}", labels, 2049)
+    return folder
+
+
+def _accuracy(out):
+    match = re.search(r"^Test accuracy: (\d\.\d{4})$", out, re.MULTILINE)
+    assert match, out
+    return float(match.group(1))
+
+
+def test_digits_prints_accuracy_report_and_fit_time(capsys):
+    assert main(["--hidden", "64", "--max-iter", "20", "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "scikit-learn digits" in out
+    assert "1347 train / 450 test samples, 64 features, 10 classes" in out
+    assert _accuracy(out) > 0.9
+    assert re.search(r"^Fit time: \d+\.\d\d s \(20 epochs\)$", out, re.MULTILINE)
+    # sklearn's classification_report: a header and one row per digit.
+    assert re.search(r"precision\s+recall\s+f1-score\s+support", out)
+    for digit in range(10):
+        assert re.search(rf"^\s+{digit}(\s+\d\.\d{{4}}){{3}}\s+\d+$", out, re.MULTILINE)
+    assert "Iteration" not in out  # --quiet
+
+
+def test_progress_lines_without_quiet(capsys):
+    # Not a terminal (captured): scikit-learn's per-epoch lines, not a bar.
+    assert main(["--hidden", "16", "--max-iter", "3"]) == 0
+    out = capsys.readouterr().out
+    assert re.findall(r"^Iteration (\d), loss = \d+\.\d{8}$", out, re.MULTILINE) == [
+        "1", "2", "3"]
+    # max_iter reached is expected here: one readable note, not a warning.
+    assert "Note: trained all --max-iter 3 epochs; the loss was still falling" in out
+
+
+def test_same_model_as_the_estimator(capsys):
+    """The command trains exactly the estimator its options describe."""
+    main(["--hidden", "32,16", "--max-iter", "5", "--activation", "tanh",
+          "--solver", "sgd", "--learning-rate-init", "0.05", "--batch-size", "64",
+          "--random-state", "3", "--quiet"])
+    X_train, y_train, X_test, y_test = datasets.load_digits_split()
+    clf = MLPScratchClassifier(
+        (32, 16), "tanh", solver="sgd", learning_rate_init=0.05, batch_size=64,
+        max_iter=5, random_state=3)
+    with pytest.warns(ConvergenceWarning):
+        clf.fit(X_train, y_train)
+    assert _accuracy(capsys.readouterr().out) == round(clf.score(X_test, y_test), 4)
+
+
+def test_help_explains_every_option(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["--help"])
+    assert exc.value.code == 0
+    out = capsys.readouterr().out
+    for option in ("--data", "--fashion-mnist", "--hidden", "--max-iter",
+                   "--activation", "--solver", "--learning-rate-init", "--batch-size",
+                   "--dropout", "--early-stopping", "--random-state", "--save",
+                   "--quiet"):
+        assert option in out
+    assert "apt-get install dataset-fashion-mnist" in " ".join(out.split())
+    assert "default: 256,128" in out
+
+
+@pytest.mark.parametrize("gz", [False, True])
+def test_data_folder_of_idx_files(tmp_path, capsys, gz):
+    folder = _idx_folder(tmp_path, gz=gz)
+    assert main(["--data", str(folder), "--hidden", "8", "--max-iter", "30",
+                 "--learning-rate-init", "0.01", "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert f"IDX files in {folder}: 60 train / 30 test samples, 36 features, " \
+           "3 classes" in out
+    assert _accuracy(out) == 1.0  # the classes are trivially separable
+
+
+def test_fashion_mnist_uses_the_installed_folder(tmp_path, capsys, monkeypatch):
+    folder = _idx_folder(tmp_path, n_classes=10, n_train=100, n_test=50)
+    monkeypatch.setattr(datasets, "find_fashion_mnist", lambda: folder)
+    assert main(["--fashion-mnist", *QUICK]) == 0
+    out = capsys.readouterr().out
+    assert f"Fashion-MNIST ({folder})" in out
+    for name in FASHION_MNIST_CLASSES:  # the report names the classes
+        assert name in out
+
+
+def test_fashion_mnist_missing_says_how_to_install(capsys, monkeypatch):
+    monkeypatch.setattr(datasets, "find_fashion_mnist", lambda: None)
+    with pytest.raises(SystemExit) as exc:
+        main(["--fashion-mnist"])
+    assert exc.value.code == 2
+    assert "apt-get install dataset-fashion-mnist" in capsys.readouterr().err
+
+
+def test_data_folder_missing_or_incomplete(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["--data", str(tmp_path / "nowhere")])
+    assert exc.value.code == 2
+    assert "does not exist" in capsys.readouterr().err
+    _idx_folder(tmp_path)
+    (tmp_path / "t10k-labels-idx1-ubyte").unlink()
+    with pytest.raises(SystemExit):
+        main(["--data", str(tmp_path)])
+    assert "t10k-labels-idx1-ubyte" in capsys.readouterr().err
+
+
+def test_save_writes_a_loadable_model(tmp_path, capsys):
+    path = tmp_path / "model.bin"
+    assert main([*QUICK, "--save", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert f"Saved the model to {path}" in out
+    if hasattr(sknumpy_mlp, "save"):
+        model = sknumpy_mlp.load(path)
+    else:
+        model = joblib.load(path)
+    assert isinstance(model, MLPScratchClassifier)
+    _, _, X_test, y_test = datasets.load_digits_split()
+    assert round(model.score(X_test, y_test), 4) == _accuracy(out)
+    assert tuple(model.hidden_layer_sizes) == (16,) and model.n_iter_ == 3
+
+
+def test_early_stopping_and_dropout(capsys):
+    assert main(["--hidden", "32", "--max-iter", "40", "--dropout", "0.2",
+                 "--early-stopping"]) == 0
+    out = capsys.readouterr().out
+    assert "dropout=0.2 early_stopping" in out
+    assert "Validation score:" in out
+    assert _accuracy(out) > 0.8
+
+
+@pytest.mark.parametrize("hidden", ["3,x", "0", "256,-1", "", "1.5"])
+def test_bad_hidden_is_a_clear_argparse_error(hidden, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["--hidden", hidden])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert "argument --hidden" in err
+    assert "comma-separated positive integers such as 256,128" in err
+    assert repr(hidden) in err
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--dropout", "1"], "argument --dropout: expected a rate in [0, 1)"),
+    (["--max-iter", "0"], "argument --max-iter: expected a positive int"),
+    (["--threads", "0"], "argument --threads: expected a positive int"),
+    (["--learning-rate-init", "-1"], "expected a positive float"),
+    (["--batch-size", "big"], "argument --batch-size"),
+    (["--solver", "newton"], "argument --solver: invalid choice"),
+    (["--data", "x", "--fashion-mnist"], "not allowed with argument"),
+])
+def test_other_bad_options(argv, message, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    assert exc.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_invalid_combination_fails_with_a_message(capsys):
+    assert main(["--solver", "lbfgs", "--dropout", "0.5", *QUICK]) == 1
+    assert "dropout needs a stochastic solver" in capsys.readouterr().err
+
+
+def test_threads_limits_blas_during_fit(monkeypatch, capsys):
+    limits = []
+    real = main_module.threadpool_limits
+
+    def recording(n):
+        limits.append(n)
+        return real(n)
+
+    monkeypatch.setattr(main_module, "threadpool_limits", recording)
+    assert main([*QUICK]) == 0
+    assert main([*QUICK, "--threads", "2"]) == 0
+    assert limits == [1, 2]  # one BLAS thread unless asked otherwise

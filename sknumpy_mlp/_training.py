@@ -7,18 +7,39 @@ The pieces are separate objects that the loop only calls: the optimizer
 labels, pandas or parameter validation: the estimator hands it arrays.
 """
 
+import contextlib
 import warnings
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 import scipy.optimize
 from scipy import sparse
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import gen_batches, shuffle
+from threadpoolctl import ThreadpoolController
 
 from . import _schedules
 from ._losses import SoftmaxCrossEntropy
 from ._sampling import row_keys
+
+
+# Below this many multiply-adds in a batch's largest matrix product, a second BLAS thread
+# costs more in synchronisation than it saves (and on a busy machine, far more).
+SMALL_PRODUCT = 4_000_000
+
+
+@lru_cache(maxsize=1)
+def _blas_controller():
+    return ThreadpoolController()  # scanning the loaded libraries once, not per fit
+
+
+def blas_threads(layer_units, batch_size):
+    """Context: one BLAS thread when the per-batch products are small, else the default."""
+    largest = max(a * b for a, b in zip(layer_units[:-1], layer_units[1:]))
+    if batch_size * largest < SMALL_PRODUCT:
+        return _blas_controller().limit(limits=1, user_api="blas")
+    return contextlib.nullcontext()
 
 
 class LearningRate:
@@ -232,6 +253,10 @@ class StochasticTrainer:
         ``validation`` is ``(X_val, Y_val, sw_val)`` when early stopping is on; the best
         weights (by validation accuracy) are restored at the end.
         """
+        with blas_threads(self.net.layer_units, min(self.batch_size, X.shape[0])):
+            return self._run(X, Y, sample_weight, history, validation, incremental)
+
+    def _run(self, X, Y, sample_weight, history, validation, incremental):
         net = self.net
         n = X.shape[0]
         ws = net.workspace(min(self.batch_size, n))
@@ -350,11 +375,12 @@ def fit_lbfgs(net, X, Y, sample_weight, *, alpha, label_smoothing, max_iter, max
         reporter.lbfgs_iteration(len(curve), curve[-1])
 
     try:
-        res = scipy.optimize.minimize(
-            fun, net.params.astype(np.float64), method="L-BFGS-B", jac=True,
-            callback=callback,
-            options={"maxfun": max_fun, "maxiter": max_iter, "gtol": tol},
-        )
+        with blas_threads(net.layer_units, X.shape[0]):
+            res = scipy.optimize.minimize(
+                fun, net.params.astype(np.float64), method="L-BFGS-B", jac=True,
+                callback=callback,
+                options={"maxfun": max_fun, "maxiter": max_iter, "gtol": tol},
+            )
     except KeyboardInterrupt:
         warnings.warn("Training interrupted by user.")
         reporter.close()

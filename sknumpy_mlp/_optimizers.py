@@ -13,6 +13,13 @@ import numpy as np
 
 __all__ = ["SGD", "Adam", "AdamW", "RMSProp", "make_optimizer"]
 
+#: Elements per chunk of a step. A step is a dozen elementwise passes; run over the
+#: whole buffer, each pass streams every array from memory again (a (256, 128) MLP on
+#: 784 features has 235k parameters: ~1 MB per float32 array). Run chunk by chunk, the
+#: few arrays a step touches stay in the core's cache between passes, and every element
+#: still sees exactly the same operations in the same order (bit-identical results).
+CHUNK = 1 << 15
+
 
 class _FlatOptimizer:
     """Shared plumbing: state (de)serialisation and pickling without scratch.
@@ -37,8 +44,14 @@ class _FlatOptimizer:
         return np.zeros(self.n_params, dtype=self.dtype)
 
     def _alloc_scratch(self):
+        size = min(self.n_params, CHUNK)
         for name in self._scratch_names:
-            setattr(self, name, np.empty(self.n_params, dtype=self.dtype))
+            setattr(self, name, np.empty(size, dtype=self.dtype))
+
+    def _chunks(self):
+        """Slices covering ``[0, n_params)`` in steps of :data:`CHUNK`."""
+        for start in range(0, self.n_params, CHUNK):
+            yield slice(start, min(start + CHUNK, self.n_params))
 
     def state_dict(self):
         """Return the optimizer state as a dict of copied arrays and ints.
@@ -153,15 +166,19 @@ class SGD(_FlatOptimizer):
             \quad\text{(Nesterov)}, \qquad
             \theta \leftarrow \theta + v \quad\text{(otherwise)}.
         """
-        lr_grad = np.multiply(grads, float(lr), out=self._buf)
-        np.multiply(self.velocity, self.momentum, out=self.velocity)
-        np.subtract(self.velocity, lr_grad, out=self.velocity)
-        if self.nesterov:
-            update = np.multiply(self.velocity, self.momentum, out=self._update)
-            np.subtract(update, lr_grad, out=update)
-        else:
-            update = self.velocity
-        params += update
+        lr, mu = float(lr), self.momentum
+        for sl in self._chunks():
+            n = sl.stop - sl.start
+            velocity = self.velocity[sl]
+            lr_grad = np.multiply(grads[sl], lr, out=self._buf[:n])
+            np.multiply(velocity, mu, out=velocity)
+            np.subtract(velocity, lr_grad, out=velocity)
+            if self.nesterov:
+                update = np.multiply(velocity, mu, out=self._update[:n])
+                np.subtract(update, lr_grad, out=update)
+            else:
+                update = velocity
+            params[sl] += update
 
 
 class Adam(_FlatOptimizer):
@@ -235,19 +252,23 @@ class Adam(_FlatOptimizer):
             \theta &\leftarrow \theta - \eta_t m / (\sqrt{v} + \epsilon).
         """
         self.t += 1
-        b1, b2, buf = self.beta_1, self.beta_2, self._buf
-        np.multiply(self.m, b1, out=self.m)
-        np.add(self.m, np.multiply(grads, 1 - b1, out=buf), out=self.m)
-        np.square(grads, out=buf)
-        np.multiply(buf, 1 - b2, out=buf)
-        np.multiply(self.v, b2, out=self.v)
-        np.add(self.v, buf, out=self.v)
+        b1, b2 = self.beta_1, self.beta_2
         lr_t = float(lr) * math.sqrt(1 - b2**self.t) / (1 - b1**self.t)
-        denom = np.sqrt(self.v, out=buf)
-        np.add(denom, self.epsilon, out=denom)
-        update = np.multiply(self.m, lr_t, out=self._update)
-        np.divide(update, denom, out=update)
-        params -= update
+        for sl in self._chunks():
+            n = sl.stop - sl.start
+            g, m, v = grads[sl], self.m[sl], self.v[sl]
+            buf, update = self._buf[:n], self._update[:n]
+            np.multiply(m, b1, out=m)
+            np.add(m, np.multiply(g, 1 - b1, out=buf), out=m)
+            np.square(g, out=buf)
+            np.multiply(buf, 1 - b2, out=buf)
+            np.multiply(v, b2, out=v)
+            np.add(v, buf, out=v)
+            denom = np.sqrt(v, out=buf)
+            np.add(denom, self.epsilon, out=denom)
+            np.multiply(m, lr_t, out=update)
+            np.divide(update, denom, out=update)
+            params[sl] -= update
 
 
 class AdamW(Adam):
@@ -398,17 +419,19 @@ class RMSProp(_FlatOptimizer):
             \theta &\leftarrow \theta - \eta g / (\sqrt{\hat v} + \epsilon).
         """
         self.t += 1
-        buf = self._buf
-        np.square(grads, out=buf)
-        np.multiply(buf, 1 - self.rho, out=buf)
-        np.multiply(self.v, self.rho, out=self.v)
-        np.add(self.v, buf, out=self.v)
-        denom = np.divide(self.v, 1 - self.rho**self.t, out=buf)
-        np.sqrt(denom, out=denom)
-        np.add(denom, self.epsilon, out=denom)
-        update = np.divide(grads, denom, out=buf)
-        np.multiply(update, float(lr), out=update)
-        params -= update
+        correction, lr = 1 - self.rho**self.t, float(lr)
+        for sl in self._chunks():
+            g, v, buf = grads[sl], self.v[sl], self._buf[:sl.stop - sl.start]
+            np.square(g, out=buf)
+            np.multiply(buf, 1 - self.rho, out=buf)
+            np.multiply(v, self.rho, out=v)
+            np.add(v, buf, out=v)
+            denom = np.divide(v, correction, out=buf)
+            np.sqrt(denom, out=denom)
+            np.add(denom, self.epsilon, out=denom)
+            update = np.divide(g, denom, out=buf)
+            np.multiply(update, lr, out=update)
+            params[sl] -= update
 
 
 def make_optimizer(

@@ -115,7 +115,9 @@ def test_step_allocates_nothing(name):
     finally:
         tracemalloc.stop()
 
-    assert peak < 1024
+    # No data-sized temporaries: a single one would be 800 kB here. What remains are the
+    # small view objects of the cache-sized chunks (a few hundred bytes each).
+    assert peak < 0.01 * params.nbytes
     assert params.ctypes.data == address
     for key, value in vars(opt).items():
         if isinstance(value, np.ndarray):

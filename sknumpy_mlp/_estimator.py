@@ -30,9 +30,16 @@ from ._optimizers import make_optimizer
 from ._progress import make_reporter
 from ._sampling import holdout_split
 from ._training import History, LearningRate, StochasticTrainer, StoppingRule, fit_lbfgs
+from ._validation import (
+    WEIGHT_HINTS,
+    check_class_weight_values,
+    check_label_type,
+    check_label_values,
+    explained_input_errors,
+    restored_on_error,
+)
 
 _STOCHASTIC_SOLVERS = ("sgd", "adam", "adamw", "rmsprop")
-
 
 class MLPScratchClassifier(ClassifierMixin, BaseEstimator):
     """Multi-layer perceptron classifier, backpropagation written by hand in NumPy.
@@ -215,7 +222,8 @@ class MLPScratchClassifier(ClassifierMixin, BaseEstimator):
     Examples
     --------
     >>> from sklearn.datasets import load_digits
-    >>>     >>> from sknumpy_mlp import MLPScratchClassifier
+    >>> from sklearn.model_selection import train_test_split
+    >>> from sknumpy_mlp import MLPScratchClassifier
     >>> X, y = load_digits(return_X_y=True)
     >>> X_train, X_test, y_train, y_test = train_test_split(X / 16, y, random_state=0)
     >>> clf = MLPScratchClassifier(random_state=0, max_iter=300).fit(X_train, y_train)
@@ -332,17 +340,26 @@ class MLPScratchClassifier(ClassifierMixin, BaseEstimator):
     def _hidden_sizes(self):
         sizes = self.hidden_layer_sizes
         sizes = list(sizes) if hasattr(sizes, "__iter__") else [sizes]
-        if any(not isinstance(s, Integral | np.integer) or s <= 0 for s in sizes):
-            raise ValueError(f"hidden_layer_sizes must be positive integers, got {sizes}.")
+        if any(not isinstance(s, Integral | np.integer) or isinstance(s, bool | np.bool_)
+               or s <= 0 for s in sizes):
+            raise ValueError(
+                f"hidden_layer_sizes must be positive integers (one per hidden layer), got "
+                f"{self.hidden_layer_sizes!r}; e.g. hidden_layer_sizes=(100,) for one "
+                "hidden layer of 100 units.")
         return [int(s) for s in sizes]
 
     def _dropout_rates(self, n_hidden):
-        rates = np.atleast_1d(np.asarray(self.dropout, dtype=float))
+        try:
+            rates = np.atleast_1d(np.asarray(self.dropout, dtype=float))
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"dropout must be a float or a list of floats (one per "
+                             f"hidden layer), got {self.dropout!r}.") from exc
         if rates.ndim != 1 or rates.size not in (1, n_hidden):
             raise ValueError(f"dropout must be a float or one rate per hidden layer "
                              f"({n_hidden}), got {self.dropout!r}.")
         if not np.all((rates >= 0) & (rates < 1)):
-            raise ValueError(f"dropout rates must be in [0, 1), got {self.dropout!r}.")
+            raise ValueError(f"dropout rates must be in [0, 1) (1 would drop every unit), "
+                             f"got {self.dropout!r}.")
         if self.solver == "lbfgs" and np.any(rates > 0):
             raise ValueError("dropout needs a stochastic solver: its random masks make "
                              "the objective noisy, which L-BFGS cannot handle. Use "
@@ -350,18 +367,38 @@ class MLPScratchClassifier(ClassifierMixin, BaseEstimator):
         return list(np.broadcast_to(rates, (n_hidden,)))
 
     def _validate_input(self, X, y, incremental, reset):
-        X, y = validate_data(self, X, y, accept_sparse=["csr", "csc"], multi_output=True,
-                             dtype=(np.float64, np.float32), reset=reset)
+        if (self.early_stopping and self.validation_fraction == 0 and not incremental
+                and self.solver != "lbfgs"):
+            raise ValueError("early_stopping=True holds out validation_fraction of the "
+                             "data, which is 0: set validation_fraction in (0, 1), e.g. "
+                             "0.1, or early_stopping=False.")
+        with explained_input_errors():
+            X, y = validate_data(self, X, y, accept_sparse=["csr", "csc"],
+                                 multi_output=True, dtype=(np.float64, np.float32),
+                                 reset=reset)
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
+        check_label_values(y)
+        try:
+            Y = self._encode_labels(y, incremental)
+        except ValueError:
+            check_label_type(y)
+            raise
+        return X, Y, y
+
+    def _encode_labels(self, y, incremental):
+        """Fit or check ``classes_`` against ``y``; return the indicator matrix."""
         if not hasattr(self, "classes_") or (not self.warm_start and not incremental):
-            self._label_binarizer = LabelBinarizer()
-            self._label_binarizer.fit(y)
-            self.classes_ = self._label_binarizer.classes_
-            if len(self.classes_) < 2 and self._label_binarizer.y_type_ != "multilabel-indicator":
+            # Check before assigning: a failed refit must not pair new classes with the
+            # previous fit's weights.
+            binarizer = LabelBinarizer().fit(y)
+            if len(binarizer.classes_) < 2 and binarizer.y_type_ != "multilabel-indicator":
                 raise ValueError(
                     "MLPScratchClassifier needs samples of at least 2 classes in the "
-                    f"data, but the data contains only one class: {self.classes_[0]!r}.")
+                    f"data, but the data contains only one class: "
+                    f"{binarizer.classes_.tolist()[0]!r}. Check y (did a split or a "
+                    "filter keep a single class?).")
+            self._label_binarizer, self.classes_ = binarizer, binarizer.classes_
         else:
             classes = unique_labels(y)
             if self.warm_start and not incremental:
@@ -375,22 +412,26 @@ class MLPScratchClassifier(ClassifierMixin, BaseEstimator):
                     f"`y` has classes not in `self.classes_`. `self.classes_` has "
                     f"{self.classes_}. 'y' has {classes}. Pass every class in the first "
                     "call to partial_fit through `classes`.")
-        labels = y
-        Y = self._label_binarizer.transform(y).astype(bool)
-        return X, Y, labels
+        return self._label_binarizer.transform(y).astype(bool)
 
     def _sample_weight(self, sample_weight, X, labels):
         if sample_weight is not None:
-            sample_weight = _check_sample_weight(sample_weight, X, dtype=X.dtype,
-                                                 ensure_non_negative=True)
+            with explained_input_errors(WEIGHT_HINTS):
+                sample_weight = _check_sample_weight(sample_weight, X, dtype=X.dtype,
+                                                     ensure_non_negative=True)
             if not np.any(sample_weight > 0):
                 raise ValueError("sample_weight must have at least one positive entry; "
                                  "got all zeros.")
         if self.class_weight is None:
             return sample_weight
+        check_class_weight_values(self.class_weight)
         factors = class_weight_factors(self.class_weight, labels, self.classes_,
                                        sample_weight).astype(X.dtype)
-        return factors if sample_weight is None else sample_weight * factors
+        weights = factors if sample_weight is None else sample_weight * factors
+        if not np.any(weights > 0):
+            raise ValueError("sample_weight and class_weight together give every sample "
+                             "a weight of 0; give some classes a positive weight.")
+        return weights
 
     # ---------------------------------------------------------------- fitting
     def _initialize(self, Y, layer_units, dtype, rng):
@@ -434,7 +475,7 @@ class MLPScratchClassifier(ClassifierMixin, BaseEstimator):
             X = X.astype(self._network.dtype, copy=False)
         self._dropout_rates(len(hidden))  # validates for warm starts too
         net = self._network
-        reporter = make_reporter(self.verbose, self.max_iter)
+        reporter = make_reporter(self.verbose, 1 if incremental else self.max_iter)
         if self.solver == "lbfgs":
             self._fit_lbfgs(X, Y, sample_weight, reporter)
         else:
@@ -528,7 +569,8 @@ class MLPScratchClassifier(ClassifierMixin, BaseEstimator):
         self : object
             The fitted estimator.
         """
-        return self._fit(X, y, sample_weight=sample_weight, incremental=False)
+        with restored_on_error(self):
+            return self._fit(X, y, sample_weight=sample_weight, incremental=False)
 
     def _check_solver(self):
         if self.solver not in _STOCHASTIC_SOLVERS:
@@ -563,18 +605,40 @@ class MLPScratchClassifier(ClassifierMixin, BaseEstimator):
         self : object
             The updated estimator.
         """
-        if _check_partial_fit_first_call(self, classes):
-            self._label_binarizer = LabelBinarizer()
-            if type_of_target(y).startswith("multilabel"):
-                self._label_binarizer.fit(y)
-            else:
-                self._label_binarizer.fit(classes)
-        return self._fit(X, y, sample_weight=sample_weight, incremental=True)
+        if y is None:
+            raise ValueError(f"{type(self).__name__} requires y to be passed, but the "
+                             "target y is None.")
+        with restored_on_error(self):
+            if _check_partial_fit_first_call(self, classes):
+                binarizer = LabelBinarizer()
+                if type_of_target(y).startswith("multilabel"):
+                    binarizer.fit(y)
+                elif len(self.classes_) < 2:
+                    raise ValueError(
+                        f"classes must list at least 2 classes, got {list(classes)!r}: "
+                        "pass every class the stream can contain on the first call.")
+                else:
+                    binarizer.fit(classes)
+                self._label_binarizer = binarizer
+            return self._fit(X, y, sample_weight=sample_weight, incremental=True)
 
     # ------------------------------------------------------------- predicting
     def _forward(self, X):
-        X = validate_data(self, X, accept_sparse=["csr", "csc"], reset=False)
-        return self._network.predict_output(X, self.coefs_, self.intercepts_)
+        # check_is_fitted(self) alone is fooled by the n_features_in_ that a fit failing
+        # in validation leaves behind.
+        check_is_fitted(self, "coefs_")
+        with explained_input_errors():
+            X = validate_data(self, X, accept_sparse=["csr", "csc"], reset=False)
+        with np.errstate(over="ignore", invalid="ignore"):
+            output = self._network.predict_output(X, self.coefs_, self.intercepts_)
+        finite = np.isfinite(output).all(axis=1)
+        if not finite.all():
+            raise ValueError(
+                f"The network's outputs overflowed (are not finite) for "
+                f"{np.count_nonzero(~finite)} of {len(finite)} samples: their features "
+                "are far larger than the learned weights can handle. Scale the inputs "
+                "as during fit, e.g. with a StandardScaler in a Pipeline.")
+        return output
 
     def predict(self, X):
         """Predict class labels.

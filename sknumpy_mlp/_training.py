@@ -235,7 +235,10 @@ class StochasticTrainer:
             else:
                 idx = order[batch]
                 # Gather rows straight into the preallocated batch buffer: no allocation.
-                Xb = np.take(X, idx, axis=0, out=ws.x[:len(idx)]) if dense else X[idx]
+                # mode="clip" (idx is a permutation, always in range): with the default
+                # mode="raise", np.take buffers `out` and runs ~3x slower.
+                Xb = (np.take(X, idx, axis=0, out=ws.x[:len(idx)], mode="clip") if dense
+                      else X[idx])
                 Yb = Y[idx]
                 swb = None if sample_weight is None else sample_weight[idx]
                 kb = None if keys is None else keys[idx]

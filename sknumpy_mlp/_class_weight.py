@@ -49,11 +49,13 @@ def class_weight_factors(class_weight, y, classes, sample_weight=None):
                              "multilabel targets; pass a dict or 'balanced'.")
         return _factors_1d(class_weight, y, classes, weight)
     n_outputs = y.shape[1]
-    per_output = class_weight if isinstance(class_weight, list) else [class_weight] * n_outputs
+    per_output = (class_weight if isinstance(class_weight, list)
+                  else [class_weight] * n_outputs)
     if len(per_output) != n_outputs:
         raise ValueError(f"class_weight must hold one dict per output ({n_outputs}), "
                          f"got {len(per_output)}.")
-    if any(isinstance(cw, dict) for cw in per_output) and not isinstance(class_weight, list):
+    one_dict_for_all = not isinstance(class_weight, list)
+    if one_dict_for_all and any(isinstance(cw, dict) for cw in per_output):
         raise ValueError("For multilabel targets pass class_weight='balanced' or a list of "
                          "dicts (one per output, with keys 0 and 1).")
     factors = np.ones(y.shape[0])

@@ -438,7 +438,8 @@ class MLPScratchClassifier(ClassifierMixin, BaseEstimator):
         self.n_outputs_ = Y.shape[1]
         self.n_layers_ = len(layer_units)
         multilabel = self._label_binarizer.y_type_ == "multilabel-indicator"
-        self.out_activation_ = "logistic" if multilabel or self.n_outputs_ == 1 else "softmax"
+        logistic = multilabel or self.n_outputs_ == 1
+        self.out_activation_ = "logistic" if logistic else "softmax"
         head = get_loss(self.n_outputs_, multilabel)
         self._network = Network(layer_units, self.activation, head, dtype,
                                 batch_norm=self.batch_norm,
@@ -450,7 +451,8 @@ class MLPScratchClassifier(ClassifierMixin, BaseEstimator):
 
     def _fit(self, X, y, sample_weight=None, incremental=False):
         hidden = self._hidden_sizes()
-        first_pass = not hasattr(self, "coefs_") or (not self.warm_start and not incremental)
+        first_pass = (not hasattr(self, "coefs_")
+                      or (not self.warm_start and not incremental))
         if self.early_stopping and incremental:
             raise ValueError("partial_fit does not support early_stopping=True")
         X, Y, labels = self._validate_input(X, y, incremental, reset=first_pass)

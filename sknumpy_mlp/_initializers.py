@@ -32,7 +32,9 @@ def sklearn_glorot(fan_in, fan_out, rng, activation):
 
 
 def glorot_uniform(fan_in, fan_out, rng, activation):
-    """Glorot/Xavier uniform weights, zero biases: :math:`U(\\pm\\sqrt{6/(n_{in}+n_{out})})`.
+    """Glorot/Xavier uniform weights, zero biases.
+
+    Weights are drawn from :math:`U(\\pm\\sqrt{6/(n_{in}+n_{out})})`.
 
     Keeps the variance of activations and of gradients roughly constant across layers
     for symmetric activations such as tanh [1]_.

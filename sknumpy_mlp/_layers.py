@@ -41,12 +41,12 @@ class Dense:
         return out
 
     def backward(self, a_in, dz, d_in=None):
-        """Fill the parameter gradients; write :math:`\\partial L / \\partial A` into ``d_in``.
+        """Fill the parameter gradients; write :math:`\\partial L/\\partial A` to ``d_in``.
 
         Notes
         -----
-        With :math:`Z = AW + b` and upstream gradient :math:`\\delta = \\partial L/\\partial Z`
-        (shape ``(batch, n_out)``):
+        With :math:`Z = AW + b` and upstream gradient
+        :math:`\\delta = \\partial L/\\partial Z` (shape ``(batch, n_out)``):
 
         .. math::
 
@@ -133,7 +133,7 @@ class BatchNorm:
         return out
 
     def backward(self, z_hat, dy):
-        """Fill ``gamma_grad``/``beta_grad``; overwrite ``dy`` with :math:`\\partial L/\\partial z`.
+        """Fill ``gamma_grad``/``beta_grad``; overwrite ``dy`` with ``dL/dz``.
 
         Notes
         -----
@@ -145,8 +145,9 @@ class BatchNorm:
 
             \\frac{\\partial L}{\\partial \\gamma} = \\sum_i dy_i \\hat z_i, \\quad
             \\frac{\\partial L}{\\partial \\beta} = \\sum_i dy_i, \\quad
-            \\frac{\\partial L}{\\partial z} = \\frac{1}{\\sqrt{\\sigma_B^2+\\epsilon}}
-            \\left(g - \\langle g \\rangle - \\hat z \\langle g \\odot \\hat z\\rangle\\right).
+            \\frac{\\partial L}{\\partial z} =
+            \\frac{1}{\\sqrt{\\sigma_B^2+\\epsilon}} \\left(g - \\langle g \\rangle
+            - \\hat z \\langle g \\odot \\hat z\\rangle\\right).
 
         The two mean terms are the gradient flowing through the batch statistics; in
         inference mode (fixed statistics) they vanish and only ``g * inv_std`` remains.
@@ -166,7 +167,7 @@ class BatchNorm:
 
 
 class Dropout:
-    """Inverted dropout: zero each unit with probability ``rate``, scale the rest by 1/(1-rate).
+    """Inverted dropout: zero each unit w.p. ``rate``, scale the rest by 1/(1-rate).
 
     Scaling at training time keeps the expected activation unchanged, so inference is
     the identity: nothing to rescale, and predictions are deterministic.

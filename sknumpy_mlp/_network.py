@@ -62,7 +62,7 @@ class Network:
         return n
 
     def _bind(self):
-        """(Re)create the layer objects as views into ``params``, ``grads`` and ``state``."""
+        """(Re)create the layers as views into ``params``, ``grads`` and ``state``."""
         self.grads = np.zeros_like(self.params)
         self.activation = get_activation(self.activation_name)
         units = self.layer_units
@@ -82,10 +82,11 @@ class Network:
         if self.batch_norm:
             s_off = 0
             for u in units[1:-1]:
-                g, b = self.params[offset:offset + u], self.params[offset + u:offset + 2 * u]
-                dg, db = self.grads[offset:offset + u], self.grads[offset + u:offset + 2 * u]
-                rm, rv = self.state[s_off:s_off + u], self.state[s_off + u:s_off + 2 * u]
-                self.norms.append(BatchNorm(g, b, dg, db, rm, rv))
+                first, second = slice(offset, offset + u), slice(offset + u, offset + 2 * u)
+                running = slice(s_off, s_off + u), slice(s_off + u, s_off + 2 * u)
+                self.norms.append(BatchNorm(
+                    self.params[first], self.params[second], self.grads[first],
+                    self.grads[second], self.state[running[0]], self.state[running[1]]))
                 offset += 2 * u
                 s_off += 2 * u
         self.dropouts = [Dropout(r) if r > 0 else None for r in self.dropout]
@@ -112,7 +113,8 @@ class Network:
 
     def set_weights(self, coefs, intercepts):
         """Copy ``coefs``/``intercepts`` (e.g. edited by a user) into the buffer."""
-        for view, value in zip(self.coefs + self.intercepts, list(coefs) + list(intercepts)):
+        values = list(coefs) + list(intercepts)
+        for view, value in zip(self.coefs + self.intercepts, values):
             if view is not value:
                 view[...] = value
 

@@ -33,13 +33,13 @@ class PrintReporter(SilentReporter):
 
     def epoch_end(self, history):
         """Print the epoch's loss (and validation score when early stopping)."""
-        print("Iteration %d, loss = %.8f" % (history.n_iter, history.loss_curve[-1]))
+        print(f"Iteration {history.n_iter}, loss = {history.loss_curve[-1]:.8f}")
         if history.validation_scores is not None:
-            print("Validation score: %f" % history.validation_scores[-1])
+            print(f"Validation score: {history.validation_scores[-1]:f}")
 
     def lbfgs_iteration(self, it, loss):
         """Print one L-BFGS iteration."""
-        print("Iteration %d, loss = %.8f" % (it, loss))
+        print(f"Iteration {it}, loss = {loss:.8f}")
 
     def message(self, msg):
         """Print a stopping or learning-rate message."""

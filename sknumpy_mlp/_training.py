@@ -23,7 +23,6 @@ from . import _schedules
 from ._losses import SoftmaxCrossEntropy
 from ._sampling import row_keys
 
-
 # Below this many multiply-adds in a batch's largest matrix product, a second BLAS thread
 # costs more in synchronisation than it saves (and on a busy machine, far more).
 SMALL_PRODUCT = 4_000_000
@@ -67,13 +66,13 @@ class LearningRate:
                                            self.warmup_iter)
 
     def epoch_end(self, t_samples):
-        """Advance the clock; scikit-learn's ``invscaling``: ``lr_init / (t + 1) ** power_t``."""
+        """Advance the clock; ``invscaling`` is ``lr_init / (t + 1) ** power_t``."""
         self.epochs_done += 1
         if self.name == "invscaling" and self.solver == "sgd":
             self.base = _schedules.invscaling(self.lr_init, t_samples, self.power_t)
 
     def reduce_on_plateau(self):
-        """scikit-learn's ``adaptive``: divide by 5; return False when it is time to stop."""
+        """scikit-learn's ``adaptive``: divide by 5; False when it is time to stop."""
         if self.name != "adaptive" or self.solver != "sgd" or self.base <= 1e-6:
             return False
         self.base /= 5.0
@@ -127,7 +126,8 @@ class StoppingRule:
         """Update ``history`` counters after an epoch; return True if this epoch is best."""
         if history.early_stopping:
             score, loss = history.validation_scores[-1], history.validation_losses[-1]
-            best_score, best_loss = history.best_validation_score, history.best_validation_loss
+            best_score = history.best_validation_score
+            best_loss = history.best_validation_loss
             worse = score < best_score + self.tol and not (
                 score >= best_score and loss < best_loss - self.tol)
             best = score > best_score or (score == best_score and loss < best_loss)
@@ -391,9 +391,10 @@ def fit_lbfgs(net, X, Y, sample_weight, *, alpha, label_smoothing, max_iter, max
     reporter.close()
     if res.status != 0:
         warnings.warn(
-            "lbfgs failed to converge after %d iteration(s) (status=%d):\n%s\n\n"
+            f"lbfgs failed to converge after {res.nit} iteration(s) "
+            f"(status={res.status}):\n{res.message}\n\n"
             "Increase the number of iterations to improve the convergence "
-            "(max_iter=%d)." % (res.nit, res.status, res.message, max_iter),
+            f"(max_iter={max_iter}).",
             ConvergenceWarning,
         )
     net.params[...] = res.x

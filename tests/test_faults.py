@@ -5,7 +5,6 @@ and predicts finite probabilities.
 """
 
 import gc
-import sys
 import tracemalloc
 from concurrent.futures import ThreadPoolExecutor
 
@@ -194,8 +193,9 @@ def test_ctrl_c_with_early_stopping_restores_the_best_weights(monkeypatch):
     count_calls(monkeypatch, StochasticTrainer, "run_epoch", before=record)
     verdicts = []  # whether the stopping rule called each epoch the best so far
     real_update = StoppingRule.update
-    monkeypatch.setattr(StoppingRule, "update",
-                        lambda self, h: verdicts.append(real_update(self, h)) or verdicts[-1])
+    monkeypatch.setattr(
+        StoppingRule, "update",
+        lambda self, h: verdicts.append(real_update(self, h)) or verdicts[-1])
     est = MLPScratchClassifier(hidden_layer_sizes=(10,), early_stopping=True,
                                learning_rate_init=0.1, max_iter=50, random_state=0)
     with pytest.warns(UserWarning, match="interrupted"):

@@ -14,6 +14,7 @@ The salt comes from the estimator's ``random_state``, so everything stays reprod
 """
 
 import hashlib
+import math
 
 import numpy as np
 from scipy import sparse
@@ -36,29 +37,49 @@ def row_keys(X, salt):
     return np.frombuffer(b"".join(digests), dtype=np.uint64).copy()
 
 
-def _splitmix64(x):
-    """The SplitMix64 finalizer, elementwise on uint64 arrays (Steele et al., 2014)."""
-    x = x ^ (x >> np.uint64(30))
-    x *= np.uint64(0xBF58476D1CE4E5B9)
-    x ^= x >> np.uint64(27)
-    x *= np.uint64(0x94D049BB133111EB)
-    x ^= x >> np.uint64(31)
+def _splitmix64(x, tmp=None):
+    """The SplitMix64 finalizer, in place on a uint64 array (Steele et al., 2014).
+
+    ``tmp`` (same shape) spares the allocation of the shifted copies.
+    """
+    tmp = np.empty_like(x) if tmp is None else tmp
+    with np.errstate(over="ignore"):  # the multiplications wrap around by design
+        x ^= np.right_shift(x, np.uint64(30), out=tmp)
+        x *= np.uint64(0xBF58476D1CE4E5B9)
+        x ^= np.right_shift(x, np.uint64(27), out=tmp)
+        x *= np.uint64(0x94D049BB133111EB)
+        x ^= np.right_shift(x, np.uint64(31), out=tmp)
     return x
 
 
-def uniform(keys, step, layer, n_units):
-    """Counter-based U[0, 1) draws of shape ``(len(keys), n_units)``.
+def random_bits(keys, step, layer, n_units, out=None, tmp=None):
+    """Counter-based random 64-bit words of shape ``(len(keys), n_units)``.
 
     Entry ``(i, j)`` depends only on ``(keys[i], step, layer, j)``, like a Philox-style
-    counter generator: the same row at the same step gets the same numbers whatever
-    batch it sits in.
+    counter generator: the same row at the same step gets the same bits whatever batch
+    it sits in. ``out`` and ``tmp`` are optional uint64 buffers of that shape.
     """
-    counter = (np.uint64(step) * _GOLDEN
-               + np.uint64(layer) * np.uint64(0xD1B54A32D192ED03))
     with np.errstate(over="ignore"):
+        counter = (np.uint64(step) * _GOLDEN
+                   + np.uint64(layer) * np.uint64(0xD1B54A32D192ED03))
         units = _splitmix64(np.arange(n_units, dtype=np.uint64) + counter)
-        x = _splitmix64(keys[:, None] ^ units)
-    return (x >> np.uint64(11)) * (1.0 / (1 << 53))
+    out = np.empty((len(keys), n_units), dtype=np.uint64) if out is None else out
+    np.bitwise_xor(keys[:, None], units, out=out)
+    return _splitmix64(out, tmp)
+
+
+def uniform(keys, step, layer, n_units):
+    """Counter-based U[0, 1) draws of shape ``(len(keys), n_units)`` (53-bit floats)."""
+    return (random_bits(keys, step, layer, n_units) >> np.uint64(11)) * (1.0 / (1 << 53))
+
+
+def bernoulli_threshold(rate):
+    """The integer t such that ``uniform(...) < rate`` exactly when ``bits >> 11 < t``.
+
+    Comparing integers skips the conversion to floats: ``u = (bits >> 11) / 2**53`` and
+    ``rate * 2**53`` are exact in float64, so ``u >= rate`` iff ``bits >> 11 >= t``.
+    """
+    return np.uint64(math.ceil(rate * (1 << 53)))
 
 
 def holdout_split(X, strata, sample_weight, fraction, salt):

@@ -22,6 +22,7 @@ FASHION_MNIST_CLASSES = (
     "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
 )
 _SOLVERS = ("adam", "adamw", "rmsprop", "sgd", "lbfgs")
+_SCHEDULES = ("constant", "invscaling", "adaptive", "cosine", "exponential")
 
 _DESCRIPTION = """\
 Train sknumpy_mlp's MLPScratchClassifier (scikit-learn's MLPClassifier with a
@@ -35,7 +36,10 @@ examples:
   python -m sknumpy_mlp
   python -m sknumpy_mlp --hidden 128 --solver sgd --learning-rate-init 0.05
   python -m sknumpy_mlp --fashion-mnist --max-iter 15 --batch-size 128
-  python -m sknumpy_mlp --data ~/mnist --early-stopping --save mnist.npz"""
+  python -m sknumpy_mlp --data ~/mnist --early-stopping --save mnist.npz
+  python -m sknumpy_mlp --fashion-mnist --hidden 1024,512 --solver adamw \\
+      --learning-rate cosine --max-iter 40 --batch-size 256 --dropout 0.3 \\
+      --batch-norm --label-smoothing 0.1 --threads 2"""
 
 
 class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
@@ -85,6 +89,26 @@ def _dropout_rate(text):
     if not 0.0 <= value < 1.0:
         raise argparse.ArgumentTypeError(
             f"expected a rate in [0, 1) such as 0.2, got {text!r}")
+    return value
+
+
+def _fraction(text):
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0.0 <= value < 1.0:
+        raise argparse.ArgumentTypeError(f"expected a number in [0, 1), got {text!r}")
+    return value
+
+
+def _non_negative(text):
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not value >= 0.0:
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}")
     return value
 
 
@@ -138,12 +162,36 @@ def build_parser():
         "--learning-rate-init", type=_positive(float), default=0.001, metavar="LR",
         help="initial learning rate of the stochastic solvers (default: 0.001)")
     model.add_argument(
+        "--learning-rate", choices=_SCHEDULES, default="constant", metavar="SCHEDULE",
+        help=f"learning-rate schedule: {', '.join(_SCHEDULES)}; invscaling and "
+             "adaptive act for sgd only, cosine (to 0 over --max-iter epochs) and "
+             "exponential for every stochastic solver (default: constant)")
+    model.add_argument(
+        "--warmup-iter", type=int, default=0, metavar="N",
+        help="epochs of linear learning-rate warm-up (default: 0)")
+    model.add_argument(
+        "--alpha", type=_non_negative, default=1e-4, metavar="L2",
+        help="L2 penalty, as scikit-learn's alpha (default: 0.0001)")
+    model.add_argument(
+        "--weight-decay", type=_non_negative, default=0.01, metavar="WD",
+        help="decoupled weight decay of adamw (default: 0.01)")
+    model.add_argument(
         "--batch-size", type=_batch_size, default="auto", metavar="N",
         help="minibatch size, or 'auto' for min(200, n_samples) (default: auto)")
     model.add_argument(
         "--dropout", type=_dropout_rate, default=0.0, metavar="RATE",
         help="dropout rate after each hidden layer, in [0, 1); not with lbfgs "
              "(default: 0, no dropout)")
+    model.add_argument(
+        "--batch-norm", action="store_true",
+        help="batch normalization after each hidden layer; not with lbfgs")
+    model.add_argument(
+        "--label-smoothing", type=_fraction, default=0.0, metavar="EPS",
+        help="mix the one-hot targets with the uniform distribution, in [0, 1) "
+             "(default: 0)")
+    model.add_argument(
+        "--class-weight", choices=["balanced"], default=None,
+        help="'balanced' weighs each class by n_samples / (n_classes * count)")
     model.add_argument(
         "--early-stopping", action="store_true",
         help="hold out 10%% of the training data, stop when its accuracy stops "
@@ -203,8 +251,11 @@ def make_estimator(args):
         verbose = 2 if sys.stderr.isatty() else 1
     return MLPScratchClassifier(
         hidden_layer_sizes=args.hidden, activation=args.activation,
-        solver=args.solver, learning_rate_init=args.learning_rate_init,
-        batch_size=args.batch_size, max_iter=args.max_iter, dropout=args.dropout,
+        solver=args.solver, learning_rate=args.learning_rate,
+        learning_rate_init=args.learning_rate_init, warmup_iter=args.warmup_iter,
+        alpha=args.alpha, weight_decay=args.weight_decay, batch_size=args.batch_size,
+        max_iter=args.max_iter, dropout=args.dropout, batch_norm=args.batch_norm,
+        label_smoothing=args.label_smoothing, class_weight=args.class_weight,
         early_stopping=args.early_stopping, random_state=args.random_state,
         verbose=verbose)
 
@@ -290,10 +341,16 @@ def main(argv=None):
           f"{X_train.shape[1]} features, {len(np.unique(y_train))} classes")
     clf = make_estimator(args)
     hidden = ",".join(map(str, args.hidden))
-    print(f"Model: hidden={hidden} activation={args.activation} solver={args.solver} "
-          f"lr={args.learning_rate_init:g} batch={args.batch_size} "
-          f"max_iter={args.max_iter} dropout={args.dropout:g}"
-          f"{' early_stopping' if args.early_stopping else ''}", flush=True)
+    options = {"hidden": hidden, "activation": args.activation, "solver": args.solver,
+               "lr": f"{args.learning_rate_init:g}", "schedule": args.learning_rate,
+               "batch": args.batch_size, "max_iter": args.max_iter,
+               "dropout": f"{args.dropout:g}"}
+    extras = [name for name, on in [("batch_norm", args.batch_norm),
+                                    ("early_stopping", args.early_stopping)] if on]
+    if args.label_smoothing:
+        extras.append(f"label_smoothing={args.label_smoothing:g}")
+    print("Model: " + " ".join([f"{k}={v}" for k, v in options.items()] + extras),
+          flush=True)
     with threadpool_limits(args.threads):
         try:
             seconds, notes = fit_timed(clf, X_train, y_train)

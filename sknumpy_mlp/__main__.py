@@ -63,53 +63,34 @@ def _hidden_sizes(text):
     return sizes
 
 
-def _positive(kind):
+def _number(kind, accept, expected):
+    """An argparse type: ``kind(text)`` if ``accept`` says yes, else "expected ..."."""
     def parse(text):
         try:
             value = kind(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(
-                f"expected a positive {kind.__name__}, got {text!r}") from None
-        if not value > 0:
-            raise argparse.ArgumentTypeError(
-                f"expected a positive {kind.__name__}, got {text!r}")
+            value = None
+        if value is None or not accept(value):
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}")
         return value
     return parse
 
 
+def _positive(kind):
+    return _number(kind, lambda v: v > 0, f"a positive {kind.__name__}")
+
+
+def _non_negative(kind):
+    noun = "a whole number" if kind is int else "a number"
+    return _number(kind, lambda v: v >= 0, f"{noun} >= 0")
+
+
+def _fraction(expected="a number in [0, 1)"):
+    return _number(float, lambda v: 0.0 <= v < 1.0, expected)
+
+
 def _batch_size(text):
     return "auto" if text == "auto" else _positive(int)(text)
-
-
-def _dropout_rate(text):
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not 0.0 <= value < 1.0:
-        raise argparse.ArgumentTypeError(
-            f"expected a rate in [0, 1) such as 0.2, got {text!r}")
-    return value
-
-
-def _fraction(text):
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not 0.0 <= value < 1.0:
-        raise argparse.ArgumentTypeError(f"expected a number in [0, 1), got {text!r}")
-    return value
-
-
-def _non_negative(text):
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not value >= 0.0:
-        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}")
-    return value
 
 
 def _program_name():
@@ -167,26 +148,27 @@ def build_parser():
              "adaptive act for sgd only, cosine (to 0 over --max-iter epochs) and "
              "exponential for every stochastic solver (default: constant)")
     model.add_argument(
-        "--warmup-iter", type=int, default=0, metavar="N",
+        "--warmup-iter", type=_non_negative(int), default=0, metavar="N",
         help="epochs of linear learning-rate warm-up (default: 0)")
     model.add_argument(
-        "--alpha", type=_non_negative, default=1e-4, metavar="L2",
+        "--alpha", type=_non_negative(float), default=1e-4, metavar="L2",
         help="L2 penalty, as scikit-learn's alpha (default: 0.0001)")
     model.add_argument(
-        "--weight-decay", type=_non_negative, default=0.01, metavar="WD",
+        "--weight-decay", type=_non_negative(float), default=0.01, metavar="WD",
         help="decoupled weight decay of adamw (default: 0.01)")
     model.add_argument(
         "--batch-size", type=_batch_size, default="auto", metavar="N",
         help="minibatch size, or 'auto' for min(200, n_samples) (default: auto)")
     model.add_argument(
-        "--dropout", type=_dropout_rate, default=0.0, metavar="RATE",
+        "--dropout", type=_fraction("a rate in [0, 1) such as 0.2"), default=0.0,
+        metavar="RATE",
         help="dropout rate after each hidden layer, in [0, 1); not with lbfgs "
              "(default: 0, no dropout)")
     model.add_argument(
         "--batch-norm", action="store_true",
         help="batch normalization after each hidden layer; not with lbfgs")
     model.add_argument(
-        "--label-smoothing", type=_fraction, default=0.0, metavar="EPS",
+        "--label-smoothing", type=_fraction(), default=0.0, metavar="EPS",
         help="mix the one-hot targets with the uniform distribution, in [0, 1) "
              "(default: 0)")
     model.add_argument(

@@ -84,6 +84,23 @@ def test_same_model_as_the_estimator(capsys):
     assert _accuracy(capsys.readouterr().out) == round(clf.score(X_test, y_test), 4)
 
 
+def test_modern_options_train_the_estimator_they_describe(capsys):
+    main(["--hidden", "32", "--max-iter", "4", "--solver", "adamw", "--weight-decay",
+          "0.05", "--learning-rate", "cosine", "--warmup-iter", "1", "--alpha", "0.001",
+          "--batch-norm", "--label-smoothing", "0.1", "--dropout", "0.1",
+          "--class-weight", "balanced", "--quiet"])
+    out = capsys.readouterr().out
+    assert "schedule=cosine" in out and "batch_norm label_smoothing=0.1" in out
+    X_train, y_train, X_test, y_test = datasets.load_digits_split()
+    clf = MLPScratchClassifier(
+        (32,), solver="adamw", weight_decay=0.05, learning_rate="cosine", warmup_iter=1,
+        alpha=0.001, batch_norm=True, label_smoothing=0.1, dropout=0.1,
+        class_weight="balanced", max_iter=4, random_state=0)
+    with pytest.warns(ConvergenceWarning):
+        clf.fit(X_train.astype(np.float32), y_train)
+    assert _accuracy(out) == round(clf.score(X_test.astype(np.float32), y_test), 4)
+
+
 def test_help_explains_every_option(capsys):
     with pytest.raises(SystemExit) as exc:
         main(["--help"])
@@ -92,7 +109,9 @@ def test_help_explains_every_option(capsys):
     for option in ("--data", "--fashion-mnist", "--hidden", "--max-iter",
                    "--activation", "--solver", "--learning-rate-init", "--batch-size",
                    "--dropout", "--early-stopping", "--random-state", "--save",
-                   "--quiet"):
+                   "--quiet", "--learning-rate", "--warmup-iter", "--alpha",
+                   "--weight-decay", "--batch-norm", "--label-smoothing",
+                   "--class-weight"):
         assert option in out
     assert "apt-get install dataset-fashion-mnist" in " ".join(out.split())
     assert "default: 256,128" in out
@@ -182,6 +201,10 @@ def test_bad_hidden_is_a_clear_argparse_error(hidden, capsys):
     (["--batch-size", "big"], "argument --batch-size"),
     (["--solver", "newton"], "argument --solver: invalid choice"),
     (["--data", "x", "--fashion-mnist"], "not allowed with argument"),
+    (["--warmup-iter", "-1"], "argument --warmup-iter: expected a whole number >= 0"),
+    (["--alpha", "x"], "argument --alpha: expected a number >= 0"),
+    (["--label-smoothing", "1"], "argument --label-smoothing: expected a number in [0, 1)"),
+    (["--learning-rate", "linear"], "argument --learning-rate: invalid choice"),
 ])
 def test_other_bad_options(argv, message, capsys):
     with pytest.raises(SystemExit) as exc:

@@ -194,7 +194,9 @@ class Network:
             a = ws.a[i][:m] if ws.a[i] is not None else h
             self.activation.backward(h if self.activation.needs_input else None, a, g)
             if self.batch_norm:
-                self.norms[i].backward(ws.z_hat[i][:m], g)
+                # h has been read by the layer above and by the activation's backward:
+                # batch norm's backward may use its buffer as scratch.
+                self.norms[i].backward(ws.z_hat[i][:m], g, ws.h[i][:m])
             d_in = ws.delta[i - 1][:m] if i > 0 else None
             self.dense[i].backward(ws.inputs[i], g, d_in)
 

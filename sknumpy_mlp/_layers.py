@@ -9,7 +9,7 @@ writes the gradient with respect to the layer input into a buffer the caller pro
 import numpy as np
 from scipy import sparse
 
-from ._sampling import bernoulli_threshold, random_bits
+from ._sampling import bernoulli_threshold16, random_uint16
 
 
 class Dense:
@@ -198,18 +198,19 @@ class Dropout:
 
     def __init__(self, rate):
         self.rate = rate
-        self.threshold = bernoulli_threshold(rate)
+        self.threshold = bernoulli_threshold16(rate)
 
     def sample_mask(self, keys, step, layer, out, bits=None, tmp=None):
         """Draw the mask of one step into ``out``: 0 w.p. ``rate``, else ``1/(1-rate)``.
 
         The draws are keyed by row content, step and layer (see :mod:`._sampling`), so a
-        row's mask does not depend on the batch around it. ``bits`` and ``tmp`` are
-        optional uint64 work buffers of ``out``'s shape.
+        row's mask does not depend on the batch around it. They are 16-bit, so the drop
+        probability is ``rate`` rounded up to a multiple of 1/65536 (off by < 2e-5).
+        ``bits`` and ``tmp`` are optional uint64 work buffers (see
+        :func:`~sknumpy_mlp._sampling.random_uint16`).
         """
-        bits = random_bits(keys, step, layer, out.shape[1], bits, tmp)
-        bits >>= np.uint64(11)  # the 53 bits a float64 U[0, 1) draw would use
-        np.greater_equal(bits, self.threshold, out=out)  # 1.0 = keep
+        draws = random_uint16(keys, step, layer, out.shape[1], bits, tmp)
+        np.greater_equal(draws, self.threshold, out=out)  # 1.0 = keep
         out *= 1.0 / (1.0 - self.rate)
         return out
 

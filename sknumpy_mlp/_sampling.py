@@ -52,34 +52,37 @@ def _splitmix64(x, tmp=None):
     return x
 
 
-def random_bits(keys, step, layer, n_units, out=None, tmp=None):
-    """Counter-based random 64-bit words of shape ``(len(keys), n_units)``.
+def random_bits(keys, step, layer, n_words, out=None, tmp=None):
+    """Counter-based random 64-bit words of shape ``(len(keys), n_words)``.
 
-    Entry ``(i, j)`` depends only on ``(keys[i], step, layer, j)``, like a Philox-style
+    Word ``(i, j)`` depends only on ``(keys[i], step, layer, j)``, like a Philox-style
     counter generator: the same row at the same step gets the same bits whatever batch
     it sits in. ``out`` and ``tmp`` are optional uint64 buffers of that shape.
     """
     with np.errstate(over="ignore"):
         counter = (np.uint64(step) * _GOLDEN
                    + np.uint64(layer) * np.uint64(0xD1B54A32D192ED03))
-        units = _splitmix64(np.arange(n_units, dtype=np.uint64) + counter)
-    out = np.empty((len(keys), n_units), dtype=np.uint64) if out is None else out
+        units = _splitmix64(np.arange(n_words, dtype=np.uint64) + counter)
+    out = np.empty((len(keys), n_words), dtype=np.uint64) if out is None else out
     np.bitwise_xor(keys[:, None], units, out=out)
     return _splitmix64(out, tmp)
 
 
-def uniform(keys, step, layer, n_units):
-    """Counter-based U[0, 1) draws of shape ``(len(keys), n_units)`` (53-bit floats)."""
-    return (random_bits(keys, step, layer, n_units) >> np.uint64(11)) * (1.0 / (1 << 53))
+def random_uint16(keys, step, layer, n_units, out=None, tmp=None):
+    """Counter-based uniform 16-bit draws of shape ``(len(keys), n_units)``.
 
-
-def bernoulli_threshold(rate):
-    """The integer t such that ``uniform(...) < rate`` exactly when ``bits >> 11 < t``.
-
-    Comparing integers skips the conversion to floats: ``u = (bits >> 11) / 2**53`` and
-    ``rate * 2**53`` are exact in float64, so ``u >= rate`` iff ``bits >> 11 >= t``.
+    Each 64-bit word of :func:`random_bits` yields four draws, so a dropout mask costs a
+    quarter of the hashing. The words are read as little-endian on every machine, so a
+    seed gives the same draws everywhere. ``out``/``tmp``: uint64 buffers of shape
+    ``(len(keys), ceil(n_units / 4))``.
     """
-    return np.uint64(math.ceil(rate * (1 << 53)))
+    words = random_bits(keys, step, layer, -(-n_units // 4), out, tmp)
+    return words.astype("<u8", copy=False).view("<u2")[:, :n_units]
+
+
+def bernoulli_threshold16(rate):
+    """The 16-bit t with ``P(draw < t) = t / 65536``: ``rate`` rounded up to 1/65536."""
+    return np.uint16(min(math.ceil(rate * 65536), 65535))
 
 
 def holdout_split(X, strata, sample_weight, fraction, salt):

@@ -24,12 +24,14 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 from ._activations import ACTIVATIONS
 from ._class_weight import class_weight_factors
 from ._initializers import INITIALIZERS
+from ._lbfgs import fit_lbfgs
 from ._losses import get_loss
 from ._network import Network
 from ._optimizers import make_optimizer
 from ._progress import make_reporter
 from ._sampling import holdout_split
-from ._training import History, LearningRate, StochasticTrainer, StoppingRule, fit_lbfgs
+from ._schedules import LearningRate
+from ._training import History, StochasticTrainer, StoppingRule
 from ._validation import (
     WEIGHT_HINTS,
     check_class_weight_values,

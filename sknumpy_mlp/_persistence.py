@@ -109,7 +109,7 @@ SKOPS_TRUSTED_TYPES = (
     "sknumpy_mlp._optimizers.AdamW",
     "sknumpy_mlp._optimizers.RMSProp",
     "sknumpy_mlp._training.History",
-    "sknumpy_mlp._training.LearningRate",
+    "sknumpy_mlp._schedules.LearningRate",
 )
 
 

@@ -1,16 +1,18 @@
-"""Learning-rate schedules as small pure functions.
+"""Learning-rate schedules as small pure functions, and the stateful learning rate.
 
 ``progress`` is the number of epochs completed before the current step, as a
 float (``3.5`` = halfway through the fourth epoch) and ``total`` is the number
 of epochs of the run (``max_iter``). Each function returns the learning rate
 for the step about to be taken. scikit-learn's ``"adaptive"`` rule (divide by
-5 on a plateau) depends on the loss history, so the training loop owns it.
+5 on a plateau) depends on the loss history: :class:`LearningRate` carries it, and
+the training loop decides when to call it.
 """
 
 import math
 
 __all__ = [
     "SCHEDULES",
+    "LearningRate",
     "constant",
     "cosine",
     "exponential",
@@ -179,3 +181,41 @@ def learning_rate_at(name, lr, progress, total, warmup_iter=0):
     if warmup_iter > 0:
         lr = warmup(lr, progress, warmup_iter)
     return schedule(lr, progress, total)
+
+
+class LearningRate:
+    """The learning rate of the next step: schedule, warm-up and plateau reductions.
+
+    ``"constant"``, ``"invscaling"`` and ``"adaptive"`` keep scikit-learn's meaning
+    (the last two act for ``solver="sgd"`` only, as in scikit-learn); ``"cosine"`` and
+    ``"exponential"`` decay over ``max_iter`` epochs for every stochastic solver.
+    """
+
+    def __init__(self, name, lr_init, *, solver, power_t, max_iter, warmup_iter):
+        self.name = name
+        self.lr_init = float(lr_init)
+        self.base = float(lr_init)
+        self.solver = solver
+        self.power_t = power_t
+        self.max_iter = max_iter
+        self.warmup_iter = warmup_iter
+        self.epochs_done = 0  # schedule clock; survives partial_fit calls, not refits
+
+    def at(self, progress):
+        """Learning rate at ``progress`` epochs into training (a float)."""
+        name = self.name if self.name in SCHEDULES else "constant"
+        return learning_rate_at(name, self.base, progress, self.max_iter,
+                                           self.warmup_iter)
+
+    def epoch_end(self, t_samples):
+        """Advance the clock; ``invscaling`` is ``lr_init / (t + 1) ** power_t``."""
+        self.epochs_done += 1
+        if self.name == "invscaling" and self.solver == "sgd":
+            self.base = invscaling(self.lr_init, t_samples, self.power_t)
+
+    def reduce_on_plateau(self):
+        """scikit-learn's ``adaptive``: divide by 5; False when it is time to stop."""
+        if self.name != "adaptive" or self.solver != "sgd" or self.base <= 1e-6:
+            return False
+        self.base /= 5.0
+        return True

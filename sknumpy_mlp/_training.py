@@ -1,7 +1,8 @@
-"""Training: minibatches -> one epoch -> the loop, and L-BFGS.
+"""Training: minibatches -> one epoch -> the loop (L-BFGS is in :mod:`._lbfgs`).
 
 The pieces are separate objects that the loop only calls: the optimizer
-(:mod:`._optimizers`) moves the parameters, :class:`LearningRate` says how far, and
+(:mod:`._optimizers`) moves the parameters, :class:`~._schedules.LearningRate` says
+how far, and
 :class:`StoppingRule` says when to stop (scikit-learn folds all three into one
 190-line method; here each reads on its own). Nothing in this module knows about
 labels, pandas or parameter validation: the estimator hands it arrays.
@@ -13,13 +14,11 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 import numpy as np
-import scipy.optimize
 from scipy import sparse
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import gen_batches, shuffle
 from threadpoolctl import ThreadpoolController
 
-from . import _schedules
 from ._losses import SoftmaxCrossEntropy
 from ._sampling import row_keys
 
@@ -39,44 +38,6 @@ def blas_threads(layer_units, batch_size):
     if batch_size * largest < SMALL_PRODUCT:
         return _blas_controller().limit(limits=1, user_api="blas")
     return contextlib.nullcontext()
-
-
-class LearningRate:
-    """The learning rate of the next step: schedule, warm-up and plateau reductions.
-
-    ``"constant"``, ``"invscaling"`` and ``"adaptive"`` keep scikit-learn's meaning
-    (the last two act for ``solver="sgd"`` only, as in scikit-learn); ``"cosine"`` and
-    ``"exponential"`` decay over ``max_iter`` epochs for every stochastic solver.
-    """
-
-    def __init__(self, name, lr_init, *, solver, power_t, max_iter, warmup_iter):
-        self.name = name
-        self.lr_init = float(lr_init)
-        self.base = float(lr_init)
-        self.solver = solver
-        self.power_t = power_t
-        self.max_iter = max_iter
-        self.warmup_iter = warmup_iter
-        self.epochs_done = 0  # schedule clock; survives partial_fit calls, not refits
-
-    def at(self, progress):
-        """Learning rate at ``progress`` epochs into training (a float)."""
-        name = self.name if self.name in _schedules.SCHEDULES else "constant"
-        return _schedules.learning_rate_at(name, self.base, progress, self.max_iter,
-                                           self.warmup_iter)
-
-    def epoch_end(self, t_samples):
-        """Advance the clock; ``invscaling`` is ``lr_init / (t + 1) ** power_t``."""
-        self.epochs_done += 1
-        if self.name == "invscaling" and self.solver == "sgd":
-            self.base = _schedules.invscaling(self.lr_init, t_samples, self.power_t)
-
-    def reduce_on_plateau(self):
-        """scikit-learn's ``adaptive``: divide by 5; False when it is time to stop."""
-        if self.name != "adaptive" or self.solver != "sgd" or self.base <= 1e-6:
-            return False
-        self.base /= 5.0
-        return True
 
 
 @dataclass
@@ -261,151 +222,129 @@ class StochasticTrainer:
 
     def _run(self, X, Y, sample_weight, history, validation, incremental):
         net = self.net
-        n = X.shape[0]
-        ws = net.workspace(min(self.batch_size, n))
-        ws.x = None if sparse.issparse(X) else np.empty((ws.logits.shape[0], X.shape[1]),
-                                                          dtype=X.dtype)
-        order = np.arange(n) if self.shuffle else None
-        history.n_iter = 0  # as in scikit-learn, n_iter_ counts the epochs of this call
+        ws = self._workspace(X)
+        order = np.arange(X.shape[0]) if self.shuffle else None
         keys = row_keys(X, self.dropout_salt) if any(net.dropout) else None
-        best = (net.params.copy(), net.state.copy()) if validation is not None else None
-        start = (net.params.copy(), net.state.copy())
-        last_good = (net.params.copy(), net.state.copy())
+        history.n_iter = 0  # as in scikit-learn, n_iter_ counts the epochs of this call
+        start, last_good = Snapshot(net), Snapshot(net)
+        best = Snapshot(net) if validation is not None else None
         try:
             for _ in range(self.max_iter):
                 if self.shuffle:
                     order = shuffle(order, random_state=self.rng)
-                np.copyto(last_good[0], net.params)
-                np.copyto(last_good[1], net.state)
-                reference = max(min(history.loss_curve, default=np.inf), 1.0)
+                last_good.save(net)
+                best_loss = min(history.loss_curve, default=np.inf)
                 with np.errstate(over="ignore", invalid="ignore"):
                     loss = self.run_epoch(X, Y, sample_weight, ws, order, history, keys)
-                # A huge learning rate seldom overflows float64 at once: the loss first
-                # explodes (1 -> 1e12 -> 1e24 ...) and the weights stay finite but useless.
-                # The floor of 1 keeps a tiny best loss from making wiggles "divergence".
-                exploded = np.isfinite(loss) and loss > 1e4 * reference
-                if exploded or not np.isfinite(loss) or not np.isfinite(net.params).all():
-                    # The weights at the start of the epoch come from the previous epoch's
-                    # last step, which no loss has checked; if they overflow on X (float32,
-                    # large features), fall back to the weights this call started from.
-                    for params, state in (last_good, start):
-                        np.copyto(net.params, params)
-                        np.copyto(net.state, state)
-                        with np.errstate(over="ignore", invalid="ignore"):
-                            if all(np.isfinite(net.predict_output(X[b])).all()
-                                   for b in gen_batches(n, 4096)):
-                                break
-                    what = (f"the loss jumped to {loss:.3g}, over 10000 times its best "
-                            f"value" if exploded else "the loss is not finite")
+                what = self._divergence(loss, best_loss)
+                if what is not None:
+                    self._fall_back(X, [last_good, start])
                     warnings.warn(
                         f"Training diverged in epoch {history.n_iter + 1}: {what}. Stopped "
                         "and kept the last weights that gave finite outputs. Lower "
                         "learning_rate_init, scale the features (e.g. StandardScaler) or "
-                        "set clip_grad_norm.",
-                        ConvergenceWarning,
-                    )
+                        "set clip_grad_norm.", ConvergenceWarning)
                     break
-                history.n_iter += 1
-                history.t += n
-                history.loss_curve.append(loss)
-                if validation is not None:
-                    score, val_loss = evaluate(net, *validation)
-                    history.validation_scores.append(score)
-                    history.validation_losses.append(val_loss)
-                is_best = self.stopping.update(history)
-                if is_best and best is not None:
-                    np.copyto(best[0], net.params)
-                    np.copyto(best[1], net.state)
-                self.reporter.epoch_end(history)
-                self.learning_rate.epoch_end(history.t)
-                if self.stopping.exhausted(history):
-                    what = ("Validation score" if validation is not None
-                            else "Training loss")
-                    msg = (f"{what} did not improve more than tol={self.stopping.tol:f} "
-                           f"for {self.stopping.n_iter_no_change} consecutive epochs.")
-                    if self.learning_rate.reduce_on_plateau():
-                        self.reporter.message(
-                            f"{msg} Setting learning rate to {self.learning_rate.base:f}")
-                        history.no_improvement_count = 0
-                    else:
-                        tail = (" Learning rate too small." if
-                                self.learning_rate.name == "adaptive" and
-                                self.learning_rate.solver == "sgd" else "")
-                        self.reporter.message(f"{msg}{tail} Stopping.")
-                        break
+                if self._end_epoch(loss, X.shape[0], history, validation, best):
+                    break
                 if incremental:
                     break
                 if history.n_iter == self.max_iter:
                     warnings.warn(
                         f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) "
                         "reached and the optimization hasn't converged yet.",
-                        ConvergenceWarning,
-                    )
+                        ConvergenceWarning)
         except KeyboardInterrupt:
             warnings.warn("Training interrupted by user.")
-            if not (np.all(np.isfinite(net.params))):
-                np.copyto(net.params, last_good[0])
-                np.copyto(net.state, last_good[1])
+            if not np.all(np.isfinite(net.params)):
+                last_good.restore(net)
         finally:
             self.reporter.close()
         if best is not None:
-            np.copyto(net.params, best[0])
-            np.copyto(net.state, best[1])
+            best.restore(net)
         return history
 
+    def _workspace(self, X):
+        """Per-batch buffers, plus one for the gathered rows of a dense ``X``."""
+        ws = self.net.workspace(min(self.batch_size, X.shape[0]))
+        ws.x = (None if sparse.issparse(X)
+                else np.empty((ws.logits.shape[0], X.shape[1]), dtype=X.dtype))
+        return ws
 
-def fit_lbfgs(net, X, Y, sample_weight, *, alpha, label_smoothing, max_iter, max_fun,
-              tol, reporter):
-    """Minimize the full-batch objective with scipy's L-BFGS-B on the flat buffer.
+    def _divergence(self, loss, best_loss):
+        """Say how the last epoch diverged, or return None if it did not.
 
-    Our analytic :meth:`Network.loss_and_grad` is the objective and its Jacobian; the
-    parameter vector is the network's own buffer (scipy works in float64, so each
-    evaluation copies the iterate in and the gradient out). Returns
-    ``(n_iter, loss, loss_curve)``, the curve holding the loss after each iteration.
-    """
-    ws = net.workspace(X.shape[0])
-    curve = []
+        A huge learning rate seldom overflows float64 at once: the loss first explodes
+        (1 -> 1e12 -> 1e24 ...) while the weights stay finite but useless. The floor of
+        1 under the best loss keeps a tiny loss's wiggles from counting as divergence.
+        """
+        if np.isfinite(loss) and loss > 1e4 * max(best_loss, 1.0):
+            return f"the loss jumped to {loss:.3g}, over 10000 times its best value"
+        if not np.isfinite(loss) or not np.isfinite(self.net.params).all():
+            return "the loss is not finite"
+        return None
 
-    def fun(x):
-        net.params[...] = x
-        with np.errstate(over="ignore", invalid="ignore"):
-            loss = net.loss_and_grad(X, Y, ws, sample_weight=sample_weight, alpha=alpha,
-                                     label_smoothing=label_smoothing)
-        return loss, net.grads.astype(np.float64)
+    def _fall_back(self, X, snapshots):
+        """Restore the first snapshot whose outputs on ``X`` are all finite.
 
-    def callback(intermediate_result):
-        curve.append(float(intermediate_result.fun))
-        reporter.lbfgs_iteration(len(curve), curve[-1])
+        The weights at the start of an epoch come from the previous epoch's last step,
+        which no loss has checked; if they overflow on ``X`` (float32, large features),
+        the weights this call started from are the next candidate.
+        """
+        for snapshot in snapshots:
+            snapshot.restore(self.net)
+            with np.errstate(over="ignore", invalid="ignore"):
+                if all(np.isfinite(self.net.predict_output(X[rows])).all()
+                       for rows in gen_batches(X.shape[0], 4096)):
+                    return
 
-    try:
-        with blas_threads(net.layer_units, X.shape[0]):
-            res = scipy.optimize.minimize(
-                fun, net.params.astype(np.float64), method="L-BFGS-B", jac=True,
-                callback=callback,
-                options={"maxfun": max_fun, "maxiter": max_iter, "gtol": tol},
-            )
-    except KeyboardInterrupt:
-        warnings.warn("Training interrupted by user.")
-        reporter.close()
-        return len(curve), (curve[-1] if curve else float("nan")), curve
-    reporter.close()
-    if res.status != 0:
-        warnings.warn(
-            f"lbfgs failed to converge after {res.nit} iteration(s) "
-            f"(status={res.status}):\n{res.message}\n\n"
-            "Increase the number of iterations to improve the convergence "
-            f"(max_iter={max_iter}).",
-            ConvergenceWarning,
-        )
-    net.params[...] = res.x
-    if net.batch_norm:  # running statistics = full-batch statistics at the optimum
-        for bn in net.norms:
-            bn.running_mean[...] = 0.0
-            bn.running_var[...] = 1.0
-        saved = [bn.momentum for bn in net.norms]
-        for bn in net.norms:
-            bn.momentum = 1.0
-        net.forward(X, ws, training=True, sample_weight=sample_weight)
-        for bn, m in zip(net.norms, saved):
-            bn.momentum = m
-    return min(res.nit, max_iter), float(res.fun), curve
+    def _end_epoch(self, loss, n, history, validation, best):
+        """Record the epoch and keep the best weights; return True to stop training."""
+        history.n_iter += 1
+        history.t += n
+        history.loss_curve.append(loss)
+        if validation is not None:
+            score, val_loss = evaluate(self.net, *validation)
+            history.validation_scores.append(score)
+            history.validation_losses.append(val_loss)
+        if self.stopping.update(history) and best is not None:
+            best.save(self.net)
+        self.reporter.epoch_end(history)
+        self.learning_rate.epoch_end(history.t)
+        return self._out_of_patience(history, validation is not None)
+
+    def _out_of_patience(self, history, early_stopping):
+        """scikit-learn's end of patience: lower an adaptive rate, or stop (True)."""
+        if not self.stopping.exhausted(history):
+            return False
+        what = "Validation score" if early_stopping else "Training loss"
+        msg = (f"{what} did not improve more than tol={self.stopping.tol:f} "
+               f"for {self.stopping.n_iter_no_change} consecutive epochs.")
+        if self.learning_rate.reduce_on_plateau():
+            self.reporter.message(
+                f"{msg} Setting learning rate to {self.learning_rate.base:f}")
+            history.no_improvement_count = 0
+            return False
+        rate = self.learning_rate
+        too_small = rate.name == "adaptive" and rate.solver == "sgd"
+        self.reporter.message(f"{msg}{' Learning rate too small.' if too_small else ''}"
+                              " Stopping.")
+        return True
+
+
+class Snapshot:
+    """A copy of a network's parameters and batch-norm statistics, to go back to."""
+
+    def __init__(self, net):
+        self.params = net.params.copy()
+        self.state = net.state.copy()
+
+    def save(self, net):
+        """Copy the network's current weights into the snapshot."""
+        np.copyto(self.params, net.params)
+        np.copyto(self.state, net.state)
+
+    def restore(self, net):
+        """Copy the snapshot back into the network."""
+        np.copyto(net.params, self.params)
+        np.copyto(net.state, self.state)

@@ -165,6 +165,28 @@ def main(argv=None):
         agree = np.mean(ours["y_pred"] == theirs["y_pred"])
         print(f"speed-up {theirs['fit_time'] / ours['fit_time']:.2f}x; the two models "
               f"agree on {agree:.1%} of the test images")
+    if os.environ.get("SKNUMPY_MLP_SAVE_FIGURES") == "1":
+        save_confusion_figure(y_test, results["sknumpy_mlp"], models["sknumpy_mlp"],
+                              labels, name)
+
+
+def save_confusion_figure(y_test, result, model, labels, name):
+    """Save our model's confusion matrix as examples/figures/train_mnist.png."""
+    from pathlib import Path
+
+    import matplotlib.pyplot as plt
+    from sklearn.metrics import ConfusionMatrixDisplay
+
+    names = None if labels is None else [labels[c] for c in model.classes_]
+    fig, ax = plt.subplots(figsize=(7, 6), layout="constrained")
+    ConfusionMatrixDisplay.from_predictions(
+        y_test, result["y_pred"], display_labels=names, ax=ax, colorbar=False,
+        xticks_rotation=45)
+    ax.set_title(f"{name.split(' (')[0]}: test accuracy {result['accuracy']:.4f}, "
+                 f"fit {result['fit_time']:.0f} s")
+    out = Path(__file__).resolve().parent / "figures"
+    out.mkdir(exist_ok=True)
+    fig.savefig(out / "train_mnist.png", dpi=80)
 
 
 if __name__ == "__main__":

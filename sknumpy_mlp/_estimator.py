@@ -7,6 +7,7 @@ fit and hands arrays to :mod:`._training`; the math lives in the modules below i
 
 import warnings
 from numbers import Integral, Real
+from typing import NamedTuple
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
@@ -42,6 +43,18 @@ from ._validation import (
 )
 
 _STOCHASTIC_SOLVERS = ("sgd", "adam", "adamw", "rmsprop")
+
+
+class _Prepared(NamedTuple):
+    """What training needs once every check has passed."""
+
+    X: object
+    Y: np.ndarray
+    sample_weight: object
+    validation: tuple  # (X_val, Y_val, sw_val) with early stopping, else None
+    rng: np.random.RandomState
+    batch_size: int
+
 
 class MLPScratchClassifier(ClassifierMixin, BaseEstimator):
     """Multi-layer perceptron classifier, backpropagation written by hand in NumPy.
@@ -451,12 +464,40 @@ class MLPScratchClassifier(ClassifierMixin, BaseEstimator):
                                 and self.solver != "lbfgs")
         self.t_ = 0
 
-    def _fit(self, X, y, sample_weight=None, incremental=False):
+    def _fit(self, X, y, sample_weight=None, incremental=False, classes=None):
+        with restored_on_error(self):
+            prepared = self._prepare(X, y, sample_weight, incremental, classes)
+        net = self._network
+        reporter = make_reporter(self.verbose, 1 if incremental else self.max_iter)
+        try:
+            if self.solver == "lbfgs":
+                self._fit_lbfgs(prepared, reporter)
+            else:
+                self._fit_stochastic(prepared, reporter, incremental)
+        finally:
+            # Training changes the network in place: even when it fails midway (a
+            # warning turned into an error, MemoryError), the fitted attributes
+            # describe the weights it left.
+            self.coefs_, self.intercepts_ = net.coefs, net.intercepts
+        if not np.all(np.isfinite(net.params)):
+            raise ValueError("Solver produced non-finite parameter weights. The input "
+                             "data may contain large values and need to be preprocessed.")
+        return self
+
+    def _prepare(self, X, y, sample_weight, incremental, classes):
+        """Check everything, set the labels and the network up; train nothing.
+
+        Runs under :func:`restored_on_error`: until every check has passed, nothing a
+        previous fit left is changed, so a call that fails here leaves the estimator
+        exactly as it was.
+        """
         hidden = self._hidden_sizes()
-        first_pass = (not hasattr(self, "coefs_")
-                      or (not self.warm_start and not incremental))
         if self.early_stopping and incremental:
             raise ValueError("partial_fit does not support early_stopping=True")
+        if incremental and _check_partial_fit_first_call(self, classes):
+            self._label_binarizer = self._partial_fit_binarizer(y)
+        first_pass = (not hasattr(self, "coefs_")
+                      or (not self.warm_start and not incremental))
         X, Y, labels = self._validate_input(X, y, incremental, reset=first_pass)
         sample_weight = self._sample_weight(sample_weight, X, labels)
         if not incremental and sample_weight is not None and labels.ndim == 1:
@@ -466,37 +507,52 @@ class MLPScratchClassifier(ClassifierMixin, BaseEstimator):
                     "Only one class has positive sample_weight "
                     f"({weighted[0]!r}); a classifier needs at least 2 classes to learn "
                     "from. Give samples of another class a positive weight.")
-        rng = check_random_state(self.random_state)
         layer_units = [X.shape[1], *hidden, Y.shape[1]]
+        self._dropout_rates(len(hidden))
+        if not first_pass and layer_units != self._network.layer_units:
+            raise ValueError(
+                f"The network has layers {self._network.layer_units}, but the new "
+                f"settings ask for {layer_units}; set warm_start=False to refit.")
+        rng = check_random_state(self.random_state)
         if first_pass:
             self._initialize(Y, layer_units, X.dtype, rng)
         else:
-            if layer_units != self._network.layer_units:
-                raise ValueError(
-                    f"The network has layers {self._network.layer_units}, but the new "
-                    f"settings ask for {layer_units}; set warm_start=False to refit.")
             self._network.set_weights(self.coefs_, self.intercepts_)
             X = X.astype(self._network.dtype, copy=False)
-        self._dropout_rates(len(hidden))  # validates for warm starts too
-        net = self._network
-        reporter = make_reporter(self.verbose, 1 if incremental else self.max_iter)
+        validation = None
+        if self.early_stopping and self.solver != "lbfgs":
+            X, Y, sample_weight, validation = self._split_validation(
+                X, Y, labels, sample_weight, rng)
+        return _Prepared(X, Y, sample_weight, validation, rng, self._batch_size(X.shape[0]))
+
+    def _partial_fit_binarizer(self, y):
+        """The label binarizer of a first ``partial_fit`` call, from ``classes_``."""
+        binarizer = LabelBinarizer()
+        if type_of_target(y).startswith("multilabel"):
+            return binarizer.fit(y)
+        if len(self.classes_) < 2:
+            raise ValueError(
+                f"classes must list at least 2 classes, got {self.classes_.tolist()!r}: "
+                "pass every class the stream can contain on the first call.")
+        return binarizer.fit(self.classes_)
+
+    def _batch_size(self, n):
         if self.solver == "lbfgs":
-            self._fit_lbfgs(X, Y, sample_weight, reporter)
-        else:
-            self._fit_stochastic(X, Y, labels, sample_weight, rng, reporter, incremental)
-        self.coefs_, self.intercepts_ = net.coefs, net.intercepts
-        if not np.all(np.isfinite(net.params)):
-            raise ValueError("Solver produced non-finite parameter weights. The input "
-                             "data may contain large values and need to be preprocessed.")
-        return self
+            return n
+        if self.batch_size == "auto":
+            return min(200, n)
+        if self.batch_size > n:
+            warnings.warn("Got `batch_size` less than 1 or larger than sample size. "
+                          "It is going to be clipped")
+        return int(np.clip(self.batch_size, 1, n))
 
-    def _fit_lbfgs(self, X, Y, sample_weight, reporter):
+    def _fit_lbfgs(self, prepared, reporter):
         self.n_iter_, self.loss_, self.loss_curve_ = fit_lbfgs(
-            self._network, X, Y, sample_weight, alpha=self.alpha,
-            label_smoothing=self.label_smoothing, max_iter=self.max_iter,
-            max_fun=self.max_fun, tol=self.tol, reporter=reporter)
+            self._network, prepared.X, prepared.Y, prepared.sample_weight,
+            alpha=self.alpha, label_smoothing=self.label_smoothing,
+            max_iter=self.max_iter, max_fun=self.max_fun, tol=self.tol, reporter=reporter)
 
-    def _fit_stochastic(self, X, Y, labels, sample_weight, rng, reporter, incremental):
+    def _fit_stochastic(self, prepared, reporter, incremental):
         net = self._network
         if not incremental or not hasattr(self, "_optimizer"):
             self._optimizer = make_optimizer(
@@ -507,28 +563,24 @@ class MLPScratchClassifier(ClassifierMixin, BaseEstimator):
             self._learning_rate = LearningRate(
                 self.learning_rate, self.learning_rate_init, solver=self.solver,
                 power_t=self.power_t, max_iter=self.max_iter, warmup_iter=self.warmup_iter)
-        validation = None
-        if self.early_stopping:
-            X, Y, sample_weight, validation = self._split_validation(
-                X, Y, labels, sample_weight, rng)
-        n = X.shape[0]
-        if self.batch_size == "auto":
-            batch_size = min(200, n)
-        else:
-            if self.batch_size > n:
-                warnings.warn("Got `batch_size` less than 1 or larger than sample size. "
-                              "It is going to be clipped")
-            batch_size = int(np.clip(self.batch_size, 1, n))
+        rng = prepared.rng
         trainer = StochasticTrainer(
             net, self._optimizer, self._learning_rate,
-            StoppingRule(self.tol, self.n_iter_no_change), batch_size=batch_size,
-            shuffle=self.shuffle, rng=rng, alpha=self.alpha,
-            label_smoothing=self.label_smoothing, clip_grad_norm=self.clip_grad_norm,
-            max_iter=self.max_iter, reporter=reporter,
+            StoppingRule(self.tol, self.n_iter_no_change),
+            batch_size=prepared.batch_size, shuffle=self.shuffle, rng=rng,
+            alpha=self.alpha, label_smoothing=self.label_smoothing,
+            clip_grad_norm=self.clip_grad_norm, max_iter=self.max_iter, reporter=reporter,
             dropout_salt=rng.randint(np.iinfo(np.int32).max) if any(net.dropout) else 0)
         history = self._history
         history.t = self.t_
-        trainer.fit(X, Y, sample_weight, history, validation, incremental)
+        try:
+            trainer.fit(prepared.X, prepared.Y, prepared.sample_weight, history,
+                        prepared.validation, incremental)
+        finally:
+            self._record(history)
+
+    def _record(self, history):
+        """Copy the training history into scikit-learn's fitted attributes."""
         self.n_iter_, self.t_ = history.n_iter, history.t
         self.loss_curve_ = history.loss_curve
         if history.loss_curve:
@@ -573,8 +625,7 @@ class MLPScratchClassifier(ClassifierMixin, BaseEstimator):
         self : object
             The fitted estimator.
         """
-        with restored_on_error(self):
-            return self._fit(X, y, sample_weight=sample_weight, incremental=False)
+        return self._fit(X, y, sample_weight=sample_weight, incremental=False)
 
     def _check_solver(self):
         if self.solver not in _STOCHASTIC_SOLVERS:
@@ -612,19 +663,8 @@ class MLPScratchClassifier(ClassifierMixin, BaseEstimator):
         if y is None:
             raise ValueError(f"{type(self).__name__} requires y to be passed, but the "
                              "target y is None.")
-        with restored_on_error(self):
-            if _check_partial_fit_first_call(self, classes):
-                binarizer = LabelBinarizer()
-                if type_of_target(y).startswith("multilabel"):
-                    binarizer.fit(y)
-                elif len(self.classes_) < 2:
-                    raise ValueError(
-                        f"classes must list at least 2 classes, got {list(classes)!r}: "
-                        "pass every class the stream can contain on the first call.")
-                else:
-                    binarizer.fit(classes)
-                self._label_binarizer = binarizer
-            return self._fit(X, y, sample_weight=sample_weight, incremental=True)
+        return self._fit(X, y, sample_weight=sample_weight, incremental=True,
+                         classes=classes)
 
     # ------------------------------------------------------------- predicting
     def _forward(self, X):

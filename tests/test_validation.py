@@ -11,6 +11,7 @@ Add a row for every new way to get the input wrong.
 """
 
 import re
+import warnings
 
 import numpy as np
 import pytest
@@ -27,6 +28,7 @@ Y = np.arange(30) % 3  # classes 0, 1, 2
 FAST = {"hidden_layer_sizes": (5,), "max_iter": 3, "random_state": 0}
 
 TRAINING_RUNS = {"total": 0, "setup": 0}
+PROBA_AFTER_SETUP = {}  # id(estimator) -> predict_proba(X) once the setup fit is done
 
 
 def fitted(est, X_fit=X, y_fit=Y):
@@ -34,6 +36,7 @@ def fitted(est, X_fit=X, y_fit=Y):
     before = TRAINING_RUNS["total"]
     est.fit(X_fit, y_fit)
     TRAINING_RUNS["setup"] += TRAINING_RUNS["total"] - before
+    PROBA_AFTER_SETUP[id(est)] = est.predict_proba(X)
     return est
 
 
@@ -41,6 +44,7 @@ def partially_fitted(est, classes=(0, 1, 2)):
     before = TRAINING_RUNS["total"]
     est.partial_fit(X, Y, classes=list(classes))
     TRAINING_RUNS["setup"] += TRAINING_RUNS["total"] - before
+    PROBA_AFTER_SETUP[id(est)] = est.predict_proba(X)
     return est
 
 
@@ -350,10 +354,9 @@ def test_bad_input_fails_early_with_clear_message(count_training, params, bad_ca
         bad_call(est)
     assert type(info.value) not in (IndexError, KeyError, FloatingPointError)
     assert count_training["total"] == count_training["setup"], "training had started"
-    if hasattr(est, "coefs_"):  # a failed call leaves a fitted model working
-        proba = est.predict_proba(X)
-        assert proba.shape == (len(X), len(est.classes_))
-        assert np.isfinite(proba).all()
+    if hasattr(est, "coefs_"):  # a failed call leaves the fitted model as it was
+        np.testing.assert_array_equal(est.predict_proba(X),
+                                      PROBA_AFTER_SETUP.pop(id(est)))
         assert set(est.predict(X)) <= set(est.classes_)
     else:
         with pytest.raises(NotFittedError):
@@ -399,3 +402,46 @@ def test_failed_refit_late_error_keeps_the_previous_model(bad_refit):
         bad_refit(est)
     np.testing.assert_array_equal(est.classes_, [0, 1, 2])
     np.testing.assert_array_equal(est.predict_proba(X), before)
+
+
+def _second_call_fails(est, method):
+    """Train ``est`` once, then make its second call fail midway through training."""
+    from sklearn.exceptions import ConvergenceWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        if method == "partial_fit":
+            est.partial_fit(X, Y, classes=[0, 1, 2])
+        else:
+            est.fit(X, Y)
+    if method == "partial_fit":  # partial_fit does not warn: break the epoch's end
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(StochasticTrainer, "_end_epoch", lambda *args: 1 / 0)
+            with pytest.raises(ZeroDivisionError):
+                est.partial_fit(X, Y)
+    else:  # the max_iter warning, raised as an error after the last epoch
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", ConvergenceWarning)
+            with pytest.raises(ConvergenceWarning):
+                est.fit(X, Y)
+    return est
+
+
+@pytest.mark.parametrize("method", ["warm_start", "partial_fit"])
+def test_error_during_training_leaves_a_consistent_model(method):
+    """Once training has started, the weights change in place: a failure midway must
+    leave the fitted attributes describing those weights, not half of the old ones."""
+    params = {**FAST, "warm_start": method == "warm_start"}
+    failed = _second_call_fails(MLPScratchClassifier(**params), method)
+    np.testing.assert_array_equal(failed.coefs_[0], failed._network.coefs[0])
+    assert failed.t_ == failed._history.t
+    assert failed.loss_curve_ is failed._history.loss_curve
+    assert np.isfinite(failed.predict_proba(X)).all()
+    if method == "warm_start":  # the warning came after the last epoch: nothing lost
+        ok = MLPScratchClassifier(**params)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ok.fit(X, Y).fit(X, Y)
+        assert (failed.n_iter_, failed.t_, failed.loss_curve_) == (
+            ok.n_iter_, ok.t_, ok.loss_curve_)
+        np.testing.assert_array_equal(failed.predict_proba(X), ok.predict_proba(X))

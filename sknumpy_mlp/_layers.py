@@ -179,7 +179,7 @@ class BatchNorm:
 
 
 class Dropout:
-    """Inverted dropout: zero each unit w.p. ``rate``, scale the rest by 1/(1-rate).
+    """Inverted dropout: zero each unit w.p. ``rate``, scale the rest by ~1/(1-rate).
 
     Scaling at training time keeps the expected activation unchanged, so inference is
     the identity: nothing to rescale, and predictions are deterministic.
@@ -199,19 +199,22 @@ class Dropout:
     def __init__(self, rate):
         self.rate = rate
         self.threshold = bernoulli_threshold16(rate)
+        # The kept units are scaled by the inverse of the *drawn* keep probability, so
+        # the expected output equals the input exactly, whatever the rounding.
+        self.scale = 65536 / (65536 - int(self.threshold))
 
     def sample_mask(self, keys, step, layer, out, bits=None, tmp=None):
         """Draw the mask of one step into ``out``: 0 w.p. ``rate``, else ``1/(1-rate)``.
 
         The draws are keyed by row content, step and layer (see :mod:`._sampling`), so a
         row's mask does not depend on the batch around it. They are 16-bit, so the drop
-        probability is ``rate`` rounded up to a multiple of 1/65536 (off by < 2e-5).
-        ``bits`` and ``tmp`` are optional uint64 work buffers (see
-        :func:`~sknumpy_mlp._sampling.random_uint16`).
+        probability is ``rate`` rounded to a multiple of 1/65536 (see
+        :func:`~sknumpy_mlp._sampling.bernoulli_threshold16`); ``bits`` and ``tmp`` are
+        optional uint64 work buffers (see :func:`~sknumpy_mlp._sampling.random_uint16`).
         """
         draws = random_uint16(keys, step, layer, out.shape[1], bits, tmp)
         np.greater_equal(draws, self.threshold, out=out)  # 1.0 = keep
-        out *= 1.0 / (1.0 - self.rate)
+        out *= self.scale
         return out
 
     def forward(self, a, mask, out):

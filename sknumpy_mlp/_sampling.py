@@ -14,7 +14,6 @@ The salt comes from the estimator's ``random_state``, so everything stays reprod
 """
 
 import hashlib
-import math
 
 import numpy as np
 from scipy import sparse
@@ -81,8 +80,12 @@ def random_uint16(keys, step, layer, n_units, out=None, tmp=None):
 
 
 def bernoulli_threshold16(rate):
-    """The 16-bit t with ``P(draw < t) = t / 65536``: ``rate`` rounded up to 1/65536."""
-    return np.uint16(min(math.ceil(rate * 65536), 65535))
+    """The 16-bit t such that a draw below t, of probability ``t / 65536``, means "drop".
+
+    ``rate`` is rounded to the nearest multiple of 1/65536 (off by at most 7.7e-6),
+    and kept below 1 so that some units always survive.
+    """
+    return np.uint16(min(round(rate * 65536), 65535))
 
 
 def holdout_split(X, strata, sample_weight, fraction, salt):

@@ -26,7 +26,18 @@ def test_dropout_drops_the_requested_fraction_and_rescales_the_rest(rate):
     n = m.size
     dropped = np.mean(m == 0)
     assert abs(dropped - rate) < 5 * np.sqrt(rate * (1 - rate) / n)  # 5 sigma
-    np.testing.assert_allclose(m[m > 0], 1 / (1 - rate))
+    np.testing.assert_allclose(m[m > 0], 1 / (1 - rate), rtol=1e-4)
+
+
+@pytest.mark.parametrize("rate", [1e-7, 0.1, 0.7, 0.99999])
+def test_dropout_keeps_the_expected_activation_at_any_rate(rate):
+    """E[mask] = 1: kept units are scaled by the drawn keep probability itself."""
+    m = mask(KEYS, rate, n_units=2000)
+    t = int(bernoulli_threshold16(rate))
+    np.testing.assert_allclose(m[m > 0], 65536 / (65536 - t))
+    keep = 1 - t / 65536
+    sigma = np.sqrt((1 - keep) / keep / m.size)  # std of the mean of the mask
+    assert abs(m.mean() - 1) < 5 * sigma + 1e-12
 
 
 def test_a_rows_mask_depends_on_its_content_not_its_batch():
@@ -56,11 +67,12 @@ def test_16_bit_draws_read_the_words_little_endian_on_every_machine():
     np.testing.assert_array_equal(random_uint16(KEYS[:10], 3, 2, 10), expected[:, :10])
 
 
-@pytest.mark.parametrize("rate", [0.0, 1e-9, 0.1, 1 / 3, 0.5, 0.99999])
-def test_threshold_is_the_rate_rounded_up_to_one_65536th(rate):
-    t = int(bernoulli_threshold16(rate))
-    assert t / 65536 >= rate - 1 / 65536
-    assert t / 65536 - rate < 1 / 65536
+@pytest.mark.parametrize("rate, expected", [
+    (0.0, 0), (1e-9, 0), (0.1, 6554), (1 / 3, 21845), (0.5, 32768),
+    (0.99999, 65535), (1 - 1e-12, 65535),  # capped: some units always survive
+])
+def test_threshold_is_the_rate_rounded_to_the_nearest_65536th(rate, expected):
+    assert int(bernoulli_threshold16(rate)) == expected
 
 
 def test_row_keys_are_salted_content_hashes():

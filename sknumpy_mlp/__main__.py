@@ -166,7 +166,7 @@ def build_parser():
              "(default: 0, no dropout)")
     model.add_argument(
         "--batch-norm", action="store_true",
-        help="batch normalization after each hidden layer; not with lbfgs")
+        help="batch normalization after each hidden layer")
     model.add_argument(
         "--label-smoothing", type=_fraction(), default=0.0, metavar="EPS",
         help="mix the one-hot targets with the uniform distribution, in [0, 1) "

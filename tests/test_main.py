@@ -84,11 +84,24 @@ def test_same_model_as_the_estimator(capsys):
     assert _accuracy(capsys.readouterr().out) == round(clf.score(X_test, y_test), 4)
 
 
-def test_modern_options_train_the_estimator_they_describe(capsys):
-    main(["--hidden", "32", "--max-iter", "4", "--solver", "adamw", "--weight-decay",
+MODERN = ["--hidden", "32", "--max-iter", "4", "--solver", "adamw", "--weight-decay",
           "0.05", "--learning-rate", "cosine", "--warmup-iter", "1", "--alpha", "0.001",
           "--batch-norm", "--label-smoothing", "0.1", "--dropout", "0.1",
-          "--class-weight", "balanced", "--quiet"])
+          "--class-weight", "balanced", "--quiet"]
+
+
+def test_modern_options_set_the_estimator_parameters():
+    clf = main_module.make_estimator(main_module.build_parser().parse_args(MODERN))
+    expected = dict(hidden_layer_sizes=(32,), max_iter=4, solver="adamw",
+                    weight_decay=0.05, learning_rate="cosine", warmup_iter=1, alpha=0.001,
+                    batch_norm=True, label_smoothing=0.1, dropout=0.1,
+                    class_weight="balanced", verbose=0)
+    params = clf.get_params()
+    assert {k: params[k] for k in expected} == expected
+
+
+def test_modern_options_train_the_estimator_they_describe(capsys):
+    main(MODERN)
     out = capsys.readouterr().out
     assert "schedule=cosine" in out and "batch_norm label_smoothing=0.1" in out
     X_train, y_train, X_test, y_test = datasets.load_digits_split()

@@ -205,7 +205,7 @@ class LearningRate:
         """Learning rate at ``progress`` epochs into training (a float)."""
         name = self.name if self.name in SCHEDULES else "constant"
         return learning_rate_at(name, self.base, progress, self.max_iter,
-                                           self.warmup_iter)
+                                self.warmup_iter)
 
     def epoch_end(self, t_samples):
         """Advance the clock; ``invscaling`` is ``lr_init / (t + 1) ** power_t``."""

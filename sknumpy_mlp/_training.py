@@ -2,10 +2,9 @@
 
 The pieces are separate objects that the loop only calls: the optimizer
 (:mod:`._optimizers`) moves the parameters, :class:`~._schedules.LearningRate` says
-how far, and
-:class:`StoppingRule` says when to stop (scikit-learn folds all three into one
-190-line method; here each reads on its own). Nothing in this module knows about
-labels, pandas or parameter validation: the estimator hands it arrays.
+how far, and :class:`StoppingRule` says when to stop (scikit-learn folds all three
+into one 190-line method; here each reads on its own). Nothing in this module knows
+about labels, pandas or parameter validation: the estimator hands it arrays.
 """
 
 import contextlib
@@ -21,6 +20,7 @@ from threadpoolctl import ThreadpoolController
 
 from ._losses import SoftmaxCrossEntropy
 from ._sampling import row_keys
+from ._schedules import LearningRate  # noqa: F401 (its home until 0.1: older pickles)
 
 # Below this many multiply-adds in a batch's largest matrix product, a second BLAS thread
 # costs more in synchronisation than it saves (and on a busy machine, far more).

@@ -6,7 +6,9 @@ import re
 import joblib
 import numpy as np
 import pytest
+from sklearn.decomposition import PCA
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.pipeline import make_pipeline
 
 import sknumpy_mlp
 import sknumpy_mlp.__main__ as main_module
@@ -114,6 +116,23 @@ def test_modern_options_train_the_estimator_they_describe(capsys):
     assert _accuracy(out) == round(clf.score(X_test.astype(np.float32), y_test), 4)
 
 
+def test_pca_trains_the_pipeline_it_describes_and_saves_it(tmp_path, capsys):
+    path = tmp_path / "pipeline.joblib"
+    assert main(["--pca", "20", "--hidden", "32", "--max-iter", "5", "--quiet",
+                 "--save", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "pca=20" in out and "joblib.load" in out
+    X_train, y_train, X_test, y_test = datasets.load_digits_split()
+    X_train, X_test = X_train.astype(np.float32), X_test.astype(np.float32)
+    pipe = make_pipeline(PCA(20, random_state=0),
+                         MLPScratchClassifier((32,), max_iter=5, random_state=0))
+    with pytest.warns(ConvergenceWarning):
+        pipe.fit(X_train, y_train)
+    assert _accuracy(out) == round(pipe.score(X_test, y_test), 4)
+    np.testing.assert_array_equal(joblib.load(path).predict_proba(X_test),
+                                  pipe.predict_proba(X_test))
+
+
 def test_help_explains_every_option(capsys):
     with pytest.raises(SystemExit) as exc:
         main(["--help"])
@@ -124,7 +143,7 @@ def test_help_explains_every_option(capsys):
                    "--dropout", "--early-stopping", "--random-state", "--save",
                    "--quiet", "--learning-rate", "--warmup-iter", "--alpha",
                    "--weight-decay", "--batch-norm", "--label-smoothing",
-                   "--class-weight"):
+                   "--class-weight", "--pca"):
         assert option in out
     assert "apt-get install dataset-fashion-mnist" in " ".join(out.split())
     assert "default: 256,128" in out

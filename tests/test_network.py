@@ -8,6 +8,7 @@ from gradcheck import numerical_gradient, relative_error
 from scipy import sparse
 
 from sknumpy_mlp._activations import ACTIVATIONS
+from sknumpy_mlp._class_weight import class_weight_factors
 from sknumpy_mlp._losses import SigmoidBinaryCrossEntropy, SoftmaxCrossEntropy
 from sknumpy_mlp._network import Network
 
@@ -69,6 +70,19 @@ def test_gradient_l2_and_sample_weight():
     sw = np.random.RandomState(3).uniform(0.1, 3, size=X.shape[0])
     net = _network("relu", head=head)
     assert _check_gradient(net, X, Y, alpha=0.3, sample_weight=sw) < 1e-6
+
+
+@pytest.mark.parametrize("class_weight", ["balanced", {0: 0.5, 1: 4.0, 2: 1.0}])
+def test_gradient_class_weights(class_weight):
+    """class_weight enters the objective as per-sample factors times sample_weight:
+    check the gradient with exactly the factors the estimator derives from it."""
+    X, Y, head = _problem(n=15)
+    labels = Y.argmax(axis=1)
+    sw = np.random.RandomState(4).uniform(0.5, 2, size=X.shape[0])
+    factors = class_weight_factors(class_weight, labels, np.arange(3), sw)
+    assert not np.allclose(factors, factors[0])  # the classes really are weighted
+    net = _network("tanh", head=head)
+    assert _check_gradient(net, X, Y, alpha=0.1, sample_weight=sw * factors) < 1e-6
 
 
 def test_gradient_weighted_batch_norm():

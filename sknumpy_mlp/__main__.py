@@ -37,8 +37,8 @@ examples:
   python -m sknumpy_mlp --hidden 128 --solver sgd --learning-rate-init 0.05
   python -m sknumpy_mlp --fashion-mnist --max-iter 15 --batch-size 128
   python -m sknumpy_mlp --data ~/mnist --early-stopping --save mnist.npz
-  python -m sknumpy_mlp --fashion-mnist --hidden 1024,512 --solver adamw \\
-      --learning-rate cosine --max-iter 40 --batch-size 256 --dropout 0.3 \\
+  python -m sknumpy_mlp --fashion-mnist --pca 200 --hidden 1024,512 --solver adamw \\
+      --learning-rate cosine --max-iter 30 --batch-size 256 --dropout 0.3 \\
       --batch-norm --label-smoothing 0.1 --threads 2"""
 
 
@@ -297,7 +297,7 @@ def save_model(model, path):
     """Save with sknumpy_mlp's safe format; a Pipeline (``--pca``) with joblib."""
     import sknumpy_mlp
 
-    if not hasattr(model, "steps"):
+    if _network_of(model) is model:
         sknumpy_mlp.save(model, path)
         return "sknumpy_mlp.load"
     import joblib

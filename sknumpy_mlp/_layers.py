@@ -204,7 +204,7 @@ class Dropout:
         self.scale = 65536 / (65536 - int(self.threshold))
 
     def sample_mask(self, keys, step, layer, out, bits=None, tmp=None):
-        """Draw the mask of one step into ``out``: 0 w.p. ``rate``, else ``1/(1-rate)``.
+        """Draw the mask of one step into ``out``: 0 w.p. ~``rate``, else ``scale``.
 
         The draws are keyed by row content, step and layer (see :mod:`._sampling`), so a
         row's mask does not depend on the batch around it. They are 16-bit, so the drop

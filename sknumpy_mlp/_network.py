@@ -18,6 +18,7 @@ from scipy import sparse
 from ._activations import get_activation
 from ._initializers import INITIALIZERS
 from ._layers import BatchNorm, Dense, Dropout
+from ._sampling import words_for_uint16
 
 
 class Network:
@@ -159,7 +160,7 @@ class Network:
             drop = self.dropouts[i]
             if drop is not None and training:
                 mask = drop.sample_mask(dropout_keys, step, i, ws.mask[i][:m],
-                                        *ws.bits(m, -(-ws.mask[i].shape[1] // 4)))
+                                        *ws.bits(m, ws.mask[i].shape[1]))
                 out = drop.forward(a, mask, ws.d[i][:m])
             ws.active_dropout[i] = drop is not None and training
             ws.inputs[i + 1] = inp = out
@@ -291,8 +292,9 @@ class Workspace:
         self.inputs = [None] * (len(hidden) + 1)
         self.active_dropout = [False] * len(hidden)
         widest = max((u for u, r in zip(hidden, net.dropout) if r > 0), default=0)
-        self._bits = np.empty((2, batch_size * -(-widest // 4)), dtype=np.uint64)
+        self._bits = np.empty((2, batch_size * words_for_uint16(widest)), dtype=np.uint64)
 
-    def bits(self, m, n):
-        """Two contiguous uint64 ``(m, n)`` work buffers for the dropout masks' hashing."""
+    def bits(self, m, n_units):
+        """Two contiguous uint64 buffers for hashing the masks of ``m`` x ``n_units``."""
+        n = words_for_uint16(n_units)
         return [flat[:m * n].reshape(m, n) for flat in self._bits]

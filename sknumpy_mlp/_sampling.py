@@ -67,15 +67,20 @@ def random_bits(keys, step, layer, n_words, out=None, tmp=None):
     return _splitmix64(out, tmp)
 
 
+def words_for_uint16(n_units):
+    """How many 64-bit words hold ``n_units`` 16-bit draws: four per word, rounded up."""
+    return -(-n_units // 4)
+
+
 def random_uint16(keys, step, layer, n_units, out=None, tmp=None):
     """Counter-based uniform 16-bit draws of shape ``(len(keys), n_units)``.
 
     Each 64-bit word of :func:`random_bits` yields four draws, so a dropout mask costs a
     quarter of the hashing. The words are read as little-endian on every machine, so a
     seed gives the same draws everywhere. ``out``/``tmp``: uint64 buffers of shape
-    ``(len(keys), ceil(n_units / 4))``.
+    ``(len(keys), words_for_uint16(n_units))``.
     """
-    words = random_bits(keys, step, layer, -(-n_units // 4), out, tmp)
+    words = random_bits(keys, step, layer, words_for_uint16(n_units), out, tmp)
     return words.astype("<u8", copy=False).view("<u2")[:, :n_units]
 
 

@@ -11,7 +11,7 @@ import numpy as np
 from sklearn.utils.multiclass import type_of_target
 
 ENCODE = ("Encode text or categorical features as numbers first, e.g. with "
-           "sklearn.preprocessing.OneHotEncoder or OrdinalEncoder.")
+          "sklearn.preprocessing.OneHotEncoder or OrdinalEncoder.")
 # What to do about scikit-learn's input errors, keyed by a piece of their message; the
 # message itself is kept, so what went wrong is still said in scikit-learn's words.
 WEIGHT_HINTS = (

@@ -37,6 +37,7 @@ def test_grid_search_on_dask_matches_serial():
     with (distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
                                    dashboard_address=None) as cluster,
           distributed.Client(cluster) as client):
+        client.wait_for_workers(2)  # on a slow host a worker may not have joined yet
         client.register_plugin(BLASThreadLimit(1))
         threads = worker_blas_threads(client)
         assert len(threads) == 2

@@ -148,24 +148,36 @@ def test_repeating_samples_equals_integer_sample_weights(data, counts, hidden):
                             sample_weight=w.astype(float)))
 
     repeated, weighted = both(hidden_layer_sizes=hidden, max_iter=3)
-    for a, b in zip(weighted.coefs_ + weighted.intercepts_,
-                    repeated.coefs_ + repeated.intercepts_):
-        np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-9 * np.abs(b).max())
+    params = repeated.coefs_ + repeated.intercepts_
+    # Rounding noise scales with the whole parameter vector: a layer whose weights
+    # stay near 0 (X all zeros) still carries the others' absolute rounding error.
+    scale = max(np.abs(p).max() for p in params)
+    for a, b in zip(weighted.coefs_ + weighted.intercepts_, params):
+        np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-9 * scale)
     np.testing.assert_allclose(weighted.loss_curve_, repeated.loss_curve_, rtol=1e-9)
     # Converged: L-BFGS-B also stops on scipy's default relative-reduction test
     # (ftol ~2e-9, which `tol` does not set, as in scikit-learn), so the two runs end
-    # at slightly different points near the one optimum: equal losses, close
-    # probabilities.
+    # at slightly different points of the one optimum, far apart where the data are
+    # degenerate (identical rows with different labels make the optimum flat). Over
+    # 400 generated cases the losses differed by up to 7e-6 (relative) and the
+    # probabilities by up to 3e-3; a weighting error moves the loss by percents.
     repeated, weighted = both(hidden_layer_sizes=(), alpha=1.0, max_iter=5000)
-    np.testing.assert_allclose(weighted.loss_, repeated.loss_, rtol=1e-6)
+    np.testing.assert_allclose(weighted.loss_, repeated.loss_, rtol=1e-4)
     np.testing.assert_allclose(weighted.predict_proba(X), repeated.predict_proba(X),
-                               atol=5e-3)
+                               atol=1e-2)
 
 
 @SETTINGS
-@given(data=datasets(), solver=st.sampled_from(["adam", "sgd", "lbfgs"]),
+@given(data=datasets(), solver=st.sampled_from(["adam", "sgd"]),
        activation=st.sampled_from(["relu", "tanh", "logistic"]))
 def test_float32_and_float64_fits_agree(data, solver, activation):
+    """Minibatch solvers take the same steps in both precisions, so the models agree to
+    float32 rounding (at most 3e-7 apart over 500 generated cases).
+
+    Not L-BFGS: its line search decides each step on the loss, which float32 rounds, so
+    on badly scaled data the two runs follow different paths (0.07 apart after 10
+    iterations in one case seen). Its float32 fits are covered by check_estimator.
+    """
     X, y = data
     params = {"hidden_layer_sizes": (5,), "solver": solver, "activation": activation,
               "max_iter": 10, "random_state": 0}
@@ -174,4 +186,4 @@ def test_float32_and_float64_fits_agree(data, solver, activation):
     assert single.coefs_[0].dtype == np.float32
     assert double.coefs_[0].dtype == np.float64
     np.testing.assert_allclose(single.predict_proba(X.astype(np.float32)),
-                               double.predict_proba(X), atol=1e-3)
+                               double.predict_proba(X), atol=1e-5)

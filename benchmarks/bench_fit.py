@@ -5,6 +5,7 @@ Run from the repository root::
     python benchmarks/bench_fit.py --quick          # digits, seconds (CI smoke)
     python benchmarks/bench_fit.py                  # Fashion-MNIST, 3 epochs, 3 runs
     python benchmarks/bench_fit.py --scaling        # cost vs n_samples and width
+    python benchmarks/bench_fit.py --layouts        # C/F arrays, DataFrames, dtypes
     python benchmarks/bench_fit.py --json out.json  # also write every number
 
 Settings (defaults): Fashion-MNIST 60,000 x 784 float32 when
@@ -19,6 +20,14 @@ Contenders, each skipped with a message when it cannot be imported:
 - ``torch``: a plain PyTorch CPU loop (Linear-ReLU-Linear-ReLU-Linear, the same
   Glorot-uniform init as scikit-learn, Adam, cross-entropy plus scikit-learn's
   L2 term ``alpha / 2 * sum ||W||^2 / batch``, ``torch.randperm`` shuffling).
+
+``--layouts`` times the same fits on every input a user passes: C-ordered and
+Fortran-ordered arrays and pandas DataFrames, float32 and float64, for a small
+tabular network (scikit-learn's defaults: one hidden layer of 100, batch 200) on
+R's Shuttle data (58,000 x 9, standardized; from Debian's ``r-cran-mlbench``
+through ``rdata_sets.py``, else a synthetic 40,000 x 20 table) and for the
+Fashion-MNIST network above. PyTorch gets ``DataFrame.to_numpy()`` for frames, as
+a user would write it.
 
 How it measures:
 
@@ -100,11 +109,62 @@ def resolve_dataset(choice):
     return "digits", None
 
 
+def load_table(dataset):
+    """Shuttle (standardized, fixed 75/25 stratified split) or a synthetic table."""
+    from sklearn.model_selection import train_test_split
+    from sklearn.preprocessing import StandardScaler
+
+    if dataset == "shuttle":
+        from rdata_sets import load_r_dataset
+
+        frame = load_r_dataset("mlbench", "Shuttle")
+        X, y = frame.drop(columns="Class").to_numpy(float), frame["Class"].cat.codes
+        y = y.to_numpy()
+    else:
+        from sklearn.datasets import make_classification
+
+        X, y = make_classification(40_000, 20, n_informative=10, random_state=0)
+    X_train, X_test, y_train, y_test = train_test_split(
+        X, y, test_size=0.25, stratify=y, random_state=0)
+    scaler = StandardScaler().fit(X_train)
+    return scaler.transform(X_train), y_train, scaler.transform(X_test), y_test
+
+
+def tabular_dataset():
+    """'shuttle' when its R package (and rdata) can be had, else 'synthetic'."""
+    try:
+        import rdata  # noqa: F401
+        from rdata_sets import package_data_dir
+
+        package_data_dir("mlbench")
+        return "shuttle"
+    except (ImportError, FileNotFoundError) as exc:
+        print(f"Shuttle not available ({exc}); using a synthetic table.", file=sys.stderr)
+        return "synthetic"
+
+
+def to_layout(X, layout, dtype):
+    """``X`` as the input a user passes: a C or Fortran array, or a DataFrame."""
+    import numpy as np
+
+    X = np.asarray(X, dtype=dtype)
+    if layout == "C":
+        return np.ascontiguousarray(X)
+    if layout == "F":
+        return np.asfortranarray(X)
+    import pandas as pd
+
+    # Built from columns, as read_csv or a ColumnTransformer makes it (column-major).
+    return pd.DataFrame({f"x{j}": X[:, j] for j in range(X.shape[1])})
+
+
 def load_data(dataset, folder, fraction, seed):
     import numpy as np
 
     ds = datasets_module()
-    if dataset == "fashion":
+    if dataset in ("shuttle", "synthetic"):
+        X_train, y_train, X_test, y_test = load_table(dataset)
+    elif dataset == "fashion":
         X_train, y_train, X_test, y_test = ds.load_idx_folder(folder)
     else:
         X_train, y_train, X_test, y_test = ds.load_digits_split(random_state=0)
@@ -175,7 +235,8 @@ class TorchLoop:
         torch, s = self.torch, self.spec
         torch.manual_seed(s["seed"])
         self.classes, codes = np.unique(y, return_inverse=True)
-        X, y = torch.from_numpy(X), torch.from_numpy(codes.astype(np.int64))
+        X = torch.from_numpy(np.asarray(X))  # a DataFrame's to_numpy(), strided as is
+        y = torch.from_numpy(codes.astype(np.int64))
         self.model = self._build(X.shape[1], len(self.classes))
         optimizer = torch.optim.Adam(self.model.parameters(), lr=s["lr"])
         weights = [m.weight for m in self.model if isinstance(m, torch.nn.Linear)]
@@ -187,8 +248,10 @@ class TorchLoop:
         torch, s = self.torch, self.spec
         cross_entropy, total = torch.nn.CrossEntropyLoss(), 0.0
         order = torch.randperm(len(y))
-        for start in range(0, len(y), s["batch_size"]):
-            batch = order[start : start + s["batch_size"]]
+        size = s["batch_size"]
+        size = min(200, len(y)) if size == "auto" else size
+        for start in range(0, len(y), size):
+            batch = order[start : start + size]
             optimizer.zero_grad(set_to_none=True)
             loss = cross_entropy(self.model(X[batch]), y[batch])
             # scikit-learn's L2 term: alpha / 2 * sum ||W||^2 / batch, biases exempt
@@ -201,8 +264,11 @@ class TorchLoop:
 
     def predict_proba(self, X):
         torch = self.torch
+        import numpy as np
+
         with torch.inference_mode():
-            return torch.softmax(self.model(torch.from_numpy(X)), dim=1).numpy()
+            X = torch.from_numpy(np.asarray(X))
+            return torch.softmax(self.model(X), dim=1).numpy()
 
 
 # ----------------------------------------------------------------------- memory
@@ -259,6 +325,9 @@ def run_worker(spec):
     X_train, y_train, X_test, y_test = load_data(
         spec["dataset"], spec["folder"], spec["fraction"], spec["seed"]
     )
+    if "layout" in spec:
+        X_train = to_layout(X_train, spec["layout"], spec["dtype"])
+        X_test = to_layout(X_test, spec["layout"], spec["dtype"])
     contender = spec["contender"]
     runner = (TorchLoop if contender == "torch" else SklearnLike)(contender, spec)
     with threadpool_limits(limits=spec["threads"]):
@@ -385,6 +454,7 @@ def summarize(runs, key=("contender",)):
             "n_iter": sorted({r["n_iter"] for r in rs}),
             "n_samples": rs[0]["n_samples"], "n_features": rs[0]["n_features"],
             "n_classes": rs[0]["n_classes"], "hidden": rs[0]["hidden"],
+            "batch_size": rs[0]["batch_size"],
         }  # fmt: skip
     return summary
 
@@ -473,6 +543,12 @@ def parse_args(argv=None):
         "unless given",
     )
     p.add_argument(
+        "--layouts",
+        action="store_true",
+        help="C/F arrays and DataFrames, float32 and float64, on a table "
+        "(Shuttle) and on images (Fashion-MNIST); default contenders ours,sklearn",
+    )
+    p.add_argument(
         "--dataset",
         choices=("auto", "fashion", "digits"),
         default="auto",
@@ -498,7 +574,8 @@ def parse_args(argv=None):
     args.epochs = args.epochs or (2 if args.quick else 1 if args.scaling else 3)
     args.repeats = args.repeats or (1 if short else 3)
     if args.contenders is None:
-        args.contenders = "ours,sklearn" if args.scaling else ",".join(CONTENDERS)
+        pair = args.scaling or args.layouts
+        args.contenders = "ours,sklearn" if pair else ",".join(CONTENDERS)
     if args.quick and args.dataset == "auto":
         args.dataset = "digits"
     return args  # fmt: skip
@@ -545,10 +622,50 @@ def main(argv=None):
             ]
             for name in names
         }
+    elif args.layouts:
+        specs = {name: layout_specs(args, base, name) for name in names}
     else:
         specs = {name: [{**base, "contender": name}] for name in names}
     runs = run_interleaved(specs, args.repeats)
     report(args, base, runs)
+
+
+LAYOUTS = ("C", "F", "DataFrame")
+DTYPES = ("float32", "float64")
+
+
+def layout_specs(args, base, name):
+    """Every (network, layout, dtype) cell of the --layouts table for one contender."""
+    images = {**base, "contender": name}
+    table = {**images, "dataset": "synthetic" if args.quick else tabular_dataset(),
+             "folder": None, "hidden": [100], "batch_size": "auto"}
+    if args.quick:
+        table["fraction"] = 0.1
+    return [{**spec, "layout": layout, "dtype": dtype}
+            for spec in (table, images) for layout in LAYOUTS for dtype in DTYPES]
+
+
+def layouts_table(summary):
+    """One row per (data, layout, dtype): seconds per epoch and ours / anchor."""
+    names = sorted({k[0] for k in summary}, key=CONTENDERS.index)
+    anchors = [n for n in names if n != "ours"]
+    lines = ["| data | network | input | dtype | "
+             + " | ".join(f"{n} s/epoch" for n in names) + " | "
+             + " | ".join(f"ours / {n}" for n in anchors) + " |",
+             "|---|---|---|---|" + "---:|" * (len(names) + len(anchors))]
+    cells = sorted({k[1:] for k in summary},
+                   key=lambda c: (c[0], LAYOUTS.index(c[1]), DTYPES.index(c[2])))
+    for cell in cells:
+        rows = {n: summary.get((n, *cell)) for n in names}
+        some = next(r for r in rows.values() if r is not None)
+        times = [f"{rows[n]['sec_per_epoch']:.3f}" if rows[n] else "n/a" for n in names]
+        ratios = [f"{rows['ours']['sec_per_epoch'] / rows[n]['sec_per_epoch']:.2f}x"
+                  if rows.get("ours") and rows[n] else "n/a" for n in anchors]
+        network = (f"{tuple(some['hidden'])} batch {some['batch_size']}, "
+                   f"{some['n_samples']} x {some['n_features']}")
+        lines.append(f"| {cell[0]} | {network} | {cell[1]} | {cell[2]} | "
+                     + " | ".join(times + ratios) + " |")
+    return "\n".join(lines)
 
 
 def report(args, base, runs):
@@ -556,10 +673,13 @@ def report(args, base, runs):
     if not ok:
         sys.exit("Every run failed.")
     first = ok[0]
+    data = ("data, networks and inputs as in the table below" if args.layouts else
+            f"{first['dataset']}: {first['n_samples']} x {first['n_features']} "
+            f"float32, {first['n_classes']} classes")
     print(
-        f"\n{first['dataset']}: {first['n_samples']} x {first['n_features']} "
-        f"float32, {first['n_classes']} classes; ReLU, Adam lr={args.lr}, "
-        f"batch {args.batch_size}, alpha {args.alpha}; {args.epochs} epochs, "
+        f"\n{data}; ReLU, Adam lr={args.lr}, "
+        f"batch {'as in the table' if args.layouts else args.batch_size}, "
+        f"alpha {args.alpha}; {args.epochs} epochs, "
         f"median of {args.repeats}; {args.threads} threads; "
         f"{cpu_name()}, {os.cpu_count()} cores\n"
         f"Memory: {first['memory_method']}.\n"
@@ -578,6 +698,10 @@ def report(args, base, runs):
         table, fits = scaling_table(summary)
         print(table + "\n\nLeast-squares fit:\n" + "\n".join(fits))
         output["scaling_fits"] = fits
+    elif args.layouts:
+        print("Seconds per epoch, median; ratios below 1 = ours faster.\n")
+        summary = summarize(ok, key=("contender", "dataset", "layout", "dtype"))
+        print(layouts_table(summary))
     else:
         print(
             f"Hidden layers {tuple(base['hidden'])}. Ratios are seconds/epoch "

@@ -4,8 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sknumpy_mlp import MLPScratchClassifier
-from sknumpy_mlp import _training
+from sknumpy_mlp import MLPScratchClassifier, _training
 
 
 def _data(dtype=np.float64):

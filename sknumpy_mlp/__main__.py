@@ -233,10 +233,7 @@ def make_estimator(args):
     """Build the classifier the options describe (not fitted)."""
     from ._estimator import MLPScratchClassifier
 
-    if args.quiet:
-        verbose = 0
-    else:  # a live bar on a terminal; plain per-epoch lines in logs and pipes
-        verbose = 2 if sys.stderr.isatty() else 1
+    verbose = 0 if args.quiet else 1  # scikit-learn's per-epoch lines
     return MLPScratchClassifier(
         hidden_layer_sizes=args.hidden, activation=args.activation,
         solver=args.solver, learning_rate=args.learning_rate,

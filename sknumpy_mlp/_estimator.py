@@ -121,8 +121,8 @@ class MLPScratchClassifier(ClassifierMixin, BaseEstimator):
         Tolerance of the stopping rule.
 
     verbose : bool or int, default=False
-        ``True``/``1`` prints scikit-learn's lines (``Iteration N, loss = ...``); ``2``
-        shows a live progress bar with loss and ETA (needs the ``progress`` extra).
+        Whether to print progress messages to stdout, as in scikit-learn: any truthy
+        value prints its lines (``Iteration N, loss = ...``, stopping messages).
 
     warm_start : bool, default=False
         Reuse the previous solution as the initialization of the next ``fit``.
@@ -468,7 +468,7 @@ class MLPScratchClassifier(ClassifierMixin, BaseEstimator):
         with restored_on_error(self):
             prepared = self._prepare(X, y, sample_weight, incremental, classes)
         net = self._network
-        reporter = make_reporter(self.verbose, 1 if incremental else self.max_iter)
+        reporter = make_reporter(self.verbose)
         try:
             if self.solver == "lbfgs":
                 self._fit_lbfgs(prepared, reporter)

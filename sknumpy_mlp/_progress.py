@@ -1,11 +1,9 @@
-"""Reporting training progress: silent, scikit-learn's plain lines, or a live bar.
+"""Reporting training progress: silent, or scikit-learn's plain lines.
 
-The training loop calls a reporter; it never prints itself. ``verbose`` chooses one:
-
-- ``False`` / ``0``: silent;
-- ``True`` / ``1``: scikit-learn's lines (``Iteration N, loss = ...``), unchanged;
-- ``2`` or more: a live tqdm bar over epochs with loss and ETA (optional extra
-  ``progress``); falls back to the plain lines when tqdm is not installed.
+The training loop calls a reporter; it never prints itself. ``verbose`` means what it
+means in scikit-learn: falsy is silent, anything truthy (``True``, ``1``, ``10``)
+prints scikit-learn's lines (``Iteration N, loss = ...``) on stdout, unchanged. A live
+progress bar is not a verbose level: it belongs to scikit-learn's callback API.
 """
 
 
@@ -46,14 +44,6 @@ class PrintReporter(SilentReporter):
         print(msg)
 
 
-def make_reporter(verbose, max_iter):
-    """The reporter for a ``verbose`` level (see the module docstring)."""
-    if not verbose:
-        return SilentReporter()
-    if verbose is not True and verbose >= 2:
-        try:
-            from ._tqdm import TqdmReporter
-        except ImportError:
-            return PrintReporter()
-        return TqdmReporter(max_iter)
-    return PrintReporter()
+def make_reporter(verbose):
+    """The reporter for ``verbose``: scikit-learn's lines when truthy, else silence."""
+    return PrintReporter() if verbose else SilentReporter()

@@ -1,7 +1,8 @@
-"""A live tqdm progress bar for ``verbose >= 2`` (optional extra ``progress``).
+"""A live tqdm progress bar over the training reporter's events (extra ``progress``).
 
-Importing this module fails without tqdm; :func:`._progress.make_reporter` then falls
-back to scikit-learn's plain lines.
+``verbose`` no longer selects it (``verbose`` means scikit-learn's printed lines at
+every truthy level); it is kept for a progress bar driven by scikit-learn's callback
+API. Importing this module fails without tqdm.
 """
 
 import time

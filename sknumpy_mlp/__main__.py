@@ -335,6 +335,11 @@ def main(argv=None):
         and data errors exit with status 2 through
         :meth:`argparse.ArgumentParser.error`.
     """
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["serve"]:  # the drawing page has its own options
+        from .serve import main as serve_main
+
+        return serve_main(argv[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
     X_train, y_train, X_test, y_test, name, target_names = load_data(args, parser)

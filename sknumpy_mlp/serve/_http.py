@@ -166,7 +166,8 @@ def make_server(reader, host="127.0.0.1", port=0, *, verbose=False):
 @contextmanager
 def running(server):
     """Serve in a background thread for the ``with`` block, then shut down."""
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                              daemon=True)
     thread.start()
     try:
         yield server

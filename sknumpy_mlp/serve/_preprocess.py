@@ -143,7 +143,8 @@ def _fit(ink, side):
     scale = side / max(h, w)
     out_h = min(side, max(1, round(h * scale)))
     out_w = min(side, max(1, round(w * scale)))
-    return _area_matrix(out_h, h) @ ink @ _area_matrix(out_w, w).T
+    resized = _area_matrix(out_h, h) @ ink @ _area_matrix(out_w, w).T
+    return np.clip(resized, 0.0, 1.0)  # rounding may overshoot 1 by an ulp or two
 
 
 def _area_matrix(n_out, n_in):

@@ -23,9 +23,9 @@ async function getJSON(url, options) {
 
 // ------------------------------------------------------------------ drawing
 function point(event) {
-  const box = pad.getBoundingClientRect();
-  return [(event.clientX - box.left) * (pad.width / box.width),
-          (event.clientY - box.top) * (pad.height / box.height)];
+  const box = pad.getBoundingClientRect(); // includes the border; client* do not
+  return [(event.clientX - box.left - pad.clientLeft) * (pad.width / pad.clientWidth),
+          (event.clientY - box.top - pad.clientTop) * (pad.height / pad.clientHeight)];
 }
 
 function line(from, to) {
@@ -138,7 +138,7 @@ function paintImage(canvas, image, counts) {
       g.fillStyle = `rgb(${shade},${shade},${shade})`;
       g.fillRect(c * cell, r * cell, Math.ceil(cell), Math.ceil(cell));
       if (counts) {
-        g.fillStyle = v > 0.5 ? "#fff" : "#777";
+        g.fillStyle = v > 0.5 ? "#fff" : v > 0 ? "#555" : "#bbb";
         g.font = `${Math.round(cell * 0.38)}px sans-serif`;
         g.textAlign = "center";
         g.textBaseline = "middle";
@@ -152,7 +152,7 @@ function paintImage(canvas, image, counts) {
 async function showSamples() {
   const holder = document.getElementById("samples");
   try {
-    const { samples } = await getJSON("/api/samples?n=16");
+    const { samples } = await getJSON("/api/samples?n=18");
     holder.replaceChildren();
     let wrong = 0;
     for (const s of samples) {

@@ -3,6 +3,7 @@
 import http.client
 import json
 import signal
+import socket
 import subprocess
 import sys
 
@@ -227,6 +228,22 @@ def test_predict_bad_input_is_a_400_json_error(server, data, message):
 def test_unknown_paths_and_bad_queries(server, method, path, status, message):
     got, _, reply = request(server, method, path)
     assert got == status and message in reply["error"]
+
+
+@pytest.mark.parametrize("raw, status", [
+    (b"BREW /pot HTTP/1.0\r\n\r\n", 501),  # a method the server does not have
+    (b"GET / HTTP/1.0\r\n" + b"X: y\r\n" * 101 + b"\r\n", 431),  # too many headers
+    (b"GET /" + b"a" * 70_000 + b" HTTP/1.0\r\n\r\n", 414),
+])
+def test_malformed_requests_get_json_errors(server, raw, status):
+    with socket.create_connection(server.server_address[:2], timeout=10) as sock:
+        sock.sendall(raw)
+        reply = b""
+        while chunk := sock.recv(65536):
+            reply += chunk
+    head, _, content = reply.partition(b"\r\n\r\n")
+    assert head.split()[1] == str(status).encode()
+    assert b"application/json" in head and "error" in json.loads(content)
 
 
 def test_predict_wants_json_content_type(server):

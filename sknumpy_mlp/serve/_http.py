@@ -115,6 +115,13 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
+    def send_error(self, code, message=None, explain=None):
+        """The standard library's own refusals (bad request line, unknown method,
+        oversized headers) as JSON too, like every other answer.
+        """
+        self.close_connection = True
+        self._json(code, {"error": message or HTTPStatus(code).phrase})
+
     def log_message(self, format, *args):  # noqa: A002 (the standard library's name)
         if self.server.verbose:
             sys.stderr.write(f"{self.address_string()} - {format % args}\n")

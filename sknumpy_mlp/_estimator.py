@@ -56,6 +56,30 @@ class _Prepared(NamedTuple):
     batch_size: int
 
 
+def _check_stratifiable(labels, Y):
+    """Refuse a stratified hold-out when a class has a single sample, as scikit-learn.
+
+    scikit-learn stratifies binary targets only, on the binarized target, and names the
+    classes by its rows (``'True'`` for the positive class); its words come first, so
+    that code matching on them keeps working, then the labels themselves. Multiclass
+    targets, which scikit-learn does not stratify, are not refused: the holdout keeps
+    such a sample in training (see :func:`._sampling.holdout_split`).
+    """
+    classes, first, counts = np.unique(labels, return_index=True, return_counts=True)
+    single = counts < 2
+    if not single.any():
+        return
+    rows = [" ".join(row.astype(str)) for row in Y[first[single]]]
+    raise ValueError(
+        "The least populated classes in y have only 1 member, which is too few. The "
+        "minimum number of groups for any class cannot be less than 2. Classes with too "
+        f"few members are: {rows} (scikit-learn's names: rows of the binarized y), that "
+        f"is the classes {classes[single].tolist()!r}. early_stopping=True holds out a "
+        "validation set stratified by class, and a class of 1 sample cannot be on both "
+        "sides of it: collect more samples of these classes, drop them, or set "
+        "early_stopping=False.")
+
+
 class MLPScratchClassifier(ClassifierMixin, BaseEstimator):
     """Multi-layer perceptron classifier, backpropagation written by hand in NumPy.
 
@@ -137,7 +161,9 @@ class MLPScratchClassifier(ClassifierMixin, BaseEstimator):
         Hold out ``validation_fraction`` of the training data (stratified by class) and
         stop when the validation accuracy stops improving; the best weights are
         restored. Unlike scikit-learn, which stratifies binary problems only, we
-        stratify multiclass problems too (not multilabel ones).
+        stratify multiclass problems too (not multilabel ones). As in scikit-learn, a
+        binary target with a class of a single sample is refused; in a multiclass
+        one, such a sample stays in training.
 
     validation_fraction : float, default=0.1
         Fraction of the training data held out for early stopping.
@@ -406,13 +432,9 @@ class MLPScratchClassifier(ClassifierMixin, BaseEstimator):
         if not hasattr(self, "classes_") or (not self.warm_start and not incremental):
             # Check before assigning: a failed refit must not pair new classes with the
             # previous fit's weights.
+            # A single class is fitted as scikit-learn fits it: LabelBinarizer gives
+            # one all-zero column, the output is logistic, every prediction is that class.
             binarizer = LabelBinarizer().fit(y)
-            if len(binarizer.classes_) < 2 and binarizer.y_type_ != "multilabel-indicator":
-                raise ValueError(
-                    "MLPScratchClassifier needs samples of at least 2 classes in the "
-                    f"data, but the data contains only one class: "
-                    f"{binarizer.classes_.tolist()[0]!r}. Check y (did a split or a "
-                    "filter keep a single class?).")
             self._label_binarizer, self.classes_ = binarizer, binarizer.classes_
         else:
             classes = unique_labels(y)
@@ -493,7 +515,10 @@ class MLPScratchClassifier(ClassifierMixin, BaseEstimator):
         """
         hidden = self._hidden_sizes()
         if self.early_stopping and incremental:
-            raise ValueError("partial_fit does not support early_stopping=True")
+            # scikit-learn's words first: code written for it matches on them.
+            raise ValueError("partial_fit does not support early_stopping=True: a single "
+                             "pass has no epochs to stop early. Set early_stopping=False "
+                             "to train incrementally.")
         if incremental and _check_partial_fit_first_call(self, classes):
             self._label_binarizer = self._partial_fit_binarizer(y)
         first_pass = (not hasattr(self, "coefs_")
@@ -566,7 +591,8 @@ class MLPScratchClassifier(ClassifierMixin, BaseEstimator):
         rng = prepared.rng
         trainer = StochasticTrainer(
             net, self._optimizer, self._learning_rate,
-            StoppingRule(self.tol, self.n_iter_no_change),
+            StoppingRule(self.tol, self.n_iter_no_change,
+                         break_ties=len(self.classes_) > 1),
             batch_size=prepared.batch_size, shuffle=self.shuffle, rng=rng,
             alpha=self.alpha, label_smoothing=self.label_smoothing,
             clip_grad_norm=self.clip_grad_norm, max_iter=self.max_iter, reporter=reporter,
@@ -598,6 +624,8 @@ class MLPScratchClassifier(ClassifierMixin, BaseEstimator):
         duplicate rows kept on one side; seeded by ``random_state``.
         """
         strata = labels if labels.ndim == 1 else None
+        if strata is not None and Y.shape[1] == 1:  # where scikit-learn stratifies
+            _check_stratifiable(strata, Y)
         salt = rng.randint(np.iinfo(np.int32).max)
         train, val = holdout_split(X, strata, sample_weight, self.validation_fraction, salt)
         if val.size < 2:
@@ -631,11 +659,6 @@ class MLPScratchClassifier(ClassifierMixin, BaseEstimator):
         if self.solver not in _STOCHASTIC_SOLVERS:
             raise AttributeError("partial_fit is only available for stochastic "
                                  f"optimizers. {self.solver} is not stochastic.")
-        # scikit-learn offers the method and then raises; we say it up front, so that
-        # hasattr(est, "partial_fit") tells the truth (and streaming code can check).
-        if self.early_stopping:
-            raise AttributeError("partial_fit is not available with early_stopping=True: "
-                                 "a single pass has no epochs to stop early.")
         return True
 
     @available_if(lambda est: est._check_solver())

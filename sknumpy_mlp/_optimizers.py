@@ -31,6 +31,11 @@ class _FlatOptimizer:
 
     _state_names = ()
 
+    #: scikit-learn's ``_optimizer.learning_rate``: the base step size of the next step
+    #: (before Adam's or RMSProp's per-parameter scaling). ``step`` does not read it; the
+    #: training loop sets it from its schedule, for code that reads it after ``fit``.
+    learning_rate = None
+
     def __init__(self, n_params, dtype):
         self.n_params = int(n_params)
         self.dtype = np.dtype(dtype)

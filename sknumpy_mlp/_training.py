@@ -76,12 +76,16 @@ class StoppingRule:
     are broken by the validation loss. Accuracy is coarse on a small hold-out and often
     saturates in the first epochs; scikit-learn then stops and restores those barely
     trained weights, while here training goes on as long as the held-out loss still
-    falls by more than ``tol``.
+    falls by more than ``tol``. ``break_ties=False`` is scikit-learn's rule exactly; the
+    estimator uses it for a target of a single class, whose accuracy is always 1 and
+    whose loss only measures how far the output has saturated, which changes no
+    prediction.
     """
 
-    def __init__(self, tol, n_iter_no_change):
+    def __init__(self, tol, n_iter_no_change, break_ties=True):
         self.tol = tol
         self.n_iter_no_change = n_iter_no_change
+        self.break_ties = break_ties
 
     def update(self, history):
         """Update ``history`` counters after an epoch; return True if this epoch is best."""
@@ -89,9 +93,10 @@ class StoppingRule:
             score, loss = history.validation_scores[-1], history.validation_losses[-1]
             best_score = history.best_validation_score
             best_loss = history.best_validation_loss
+            tie_won = self.break_ties and score >= best_score and loss < best_loss
             worse = score < best_score + self.tol and not (
-                score >= best_score and loss < best_loss - self.tol)
-            best = score > best_score or (score == best_score and loss < best_loss)
+                tie_won and loss < best_loss - self.tol)
+            best = score > best_score or (score == best_score and tie_won)
             if best:
                 history.best_validation_score = score
                 history.best_validation_loss = loss
@@ -231,6 +236,7 @@ class StochasticTrainer:
         order = np.arange(X.shape[0]) if self.shuffle else None
         keys = row_keys(X, self.dropout_salt) if any(net.dropout) else None
         history.n_iter = 0  # as in scikit-learn, n_iter_ counts the epochs of this call
+        self._publish_rate()
         start, last_good = Snapshot(net), Snapshot(net)
         best = Snapshot(net) if validation is not None else None
         try:
@@ -316,7 +322,18 @@ class StochasticTrainer:
             best.save(self.net)
         self.reporter.epoch_end(history)
         self.learning_rate.epoch_end(history.t)
-        return self._out_of_patience(history, validation is not None)
+        stop = self._out_of_patience(history, validation is not None)
+        self._publish_rate()
+        return stop
+
+    def _publish_rate(self):
+        """Show the next step's learning rate as ``optimizer.learning_rate``.
+
+        scikit-learn's optimizers carry their step size there, and code (its own tests
+        among it) reads it after ``fit``; ours take the rate as an argument of ``step``.
+        """
+        rate = self.learning_rate
+        self.optimizer.learning_rate = rate.at(rate.epochs_done)
 
     def _out_of_patience(self, history, early_stopping):
         """scikit-learn's end of patience: lower an adaptive rate, or stop (True)."""

@@ -740,3 +740,78 @@ def test_new_activations_train_well_on_digits(digits_split, activation):
     clf = MLPScratchClassifier((64,), activation=activation, max_iter=40,
                                random_state=0).fit(X_train, y_train)
     assert clf.score(X_test, y_test) > 0.93
+
+
+# ------------------------------------------------- drop-in where sklearn's tests look
+@pytest.mark.parametrize("params", [{}, {"solver": "sgd"}, {"solver": "lbfgs"},
+                                    {"early_stopping": True}])
+def test_single_class_is_fitted_and_predicted_as_sklearn(digits, params):
+    X, _ = digits
+    y = np.array(["cat"] * len(X), dtype=object)
+    ours, theirs = fit_both(X, y, **SMALL, **params)
+    assert ours.classes_.tolist() == ["cat"] and ours.out_activation_ == "logistic"
+    assert ours.predict(X[:5]).tolist() == ["cat"] * 5
+    assert ours.predict_proba(X[:5]).shape == theirs.predict_proba(X[:5]).shape == (5, 2)
+    assert ours.score(X, y) == 1.0
+    if not params:  # the same training, step for step
+        assert_same_fit(ours, theirs, X)
+
+
+def test_partial_fit_with_early_stopping_raises_as_sklearn(digits):
+    X, y = digits
+    clf = MLPScratchClassifier(**SMALL, early_stopping=True).fit(X, y)
+    assert hasattr(clf, "partial_fit")
+    before = clf.predict_proba(X)
+    with pytest.raises(ValueError, match="^partial_fit does not support "
+                                         "early_stopping=True.*early_stopping=False"):
+        clf.partial_fit(X, y)
+    np.testing.assert_array_equal(clf.predict_proba(X), before)
+    assert not hasattr(MLPScratchClassifier(solver="lbfgs"), "partial_fit")
+
+
+def test_early_stopping_with_a_one_sample_class_says_what_sklearn_says(digits):
+    X, y = digits
+    one = np.arange(len(y)) == 7
+    binary = np.where(one, "rare", "common")
+    with pytest.raises(ValueError, match=r"The least populated classes in y have only 1 "
+                                         r"member.*are: \['True'\].*the classes "
+                                         r"\['rare'\].*early_stopping=False"):
+        MLPScratchClassifier(**SMALL, early_stopping=True).fit(X, binary)
+    MLPScratchClassifier(**SMALL).fit(X, binary)  # without the hold-out, nothing to refuse
+    # scikit-learn does not stratify multiclass targets, nor refuse them: neither do we.
+    clf = MLPScratchClassifier(**SMALL, early_stopping=True).fit(X, np.where(one, 99, y))
+    assert 99 in clf.classes_
+
+
+@pytest.mark.parametrize("params", [
+    {"solver": "sgd"},
+    {"solver": "sgd", "learning_rate": "invscaling", "learning_rate_init": 0.1},
+    {"solver": "sgd", "learning_rate": "adaptive", "tol": 0.5, "n_iter_no_change": 2},
+    {"solver": "adam"},
+])
+def test_optimizer_learning_rate_is_sklearns(digits, params):
+    with warnings_ignored(ConvergenceWarning):
+        ours, theirs = fit_both(*digits, **SMALL, **params)
+    assert ours._optimizer.learning_rate == theirs._optimizer.learning_rate or (
+        params["solver"] == "adam")  # sklearn's adam folds its bias correction in
+    if params["solver"] == "adam":
+        assert ours._optimizer.learning_rate == ours.learning_rate_init
+
+
+def test_optimizer_learning_rate_follows_our_schedules(digits):
+    clf = MLPScratchClassifier(**dict(SMALL, max_iter=6), learning_rate="cosine",
+                               learning_rate_init=0.01, warmup_iter=2, tol=0)
+    with warnings_ignored(ConvergenceWarning):
+        clf.fit(*digits)
+    expected = learning_rate_at("cosine", 0.01, progress=6, total=6, warmup_iter=2)
+    assert clf._optimizer.learning_rate == expected == 0.0
+
+
+@contextlib.contextmanager
+def warnings_ignored(category):
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", category)
+        yield
+

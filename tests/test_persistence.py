@@ -469,5 +469,5 @@ def test_skops_roundtrip(case, tmp_path):
         sio.load(path)
     loaded = sio.load(path, trusted=untrusted)
     _assert_same_model(est, loaded, X)
-    if hasattr(loaded, "partial_fit"):  # stochastic solver, no early stopping
+    if hasattr(loaded, "partial_fit") and not loaded.early_stopping:  # stochastic solver
         loaded.partial_fit(X, y)

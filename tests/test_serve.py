@@ -324,6 +324,7 @@ def test_cli_dispatches_serve_and_shows_its_help(capsys):
 
 @pytest.mark.parametrize("args, message", [
     (["--port", "70000"], "--port"),
+    (["--max-iter", "-3"], "positive integer"),
     (["--model", "/nonexistent/model.npz"], "cannot load"),
     (["--data", "/nonexistent/folder"], "nonexistent"),
 ])

@@ -34,12 +34,18 @@ def build_parser():
                         "only; 0.0.0.0 opens the page to the network)")
     parser.add_argument("--port", type=int, default=8000,
                         help="port (default: 8000; 0 picks a free one)")
-    parser.add_argument("--max-iter", type=int, default=None,
+    parser.add_argument("--max-iter", type=_positive_int, default=None,
                         help="training epochs (default: 200 on digits, 10 on IDX data)")
     parser.add_argument("--random-state", type=int, default=0,
                         help="seed of the training and of the test images shown")
     parser.add_argument("--verbose", action="store_true", help="log every request")
     return parser
+
+
+def _positive_int(text):
+    if not text.isdigit() or int(text) == 0:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return int(text)
 
 
 def train_default(X, y, *, max_iter=200, random_state=0):

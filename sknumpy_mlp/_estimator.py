@@ -196,6 +196,8 @@ class MLPScratchClassifier(ClassifierMixin, BaseEstimator):
     batch_norm : bool, default=False
         Batch normalization after each hidden affine layer; running statistics are
         used at predict time, so a sample's prediction does not depend on its batch.
+        Needs batches of at least 2 samples (``batch_size=1`` is refused, as in
+        PyTorch); a trailing batch of a single sample joins the batch before it.
 
     class_weight : dict, list of dicts, 'balanced' or None, default=None
         Weights of the classes, as in scikit-learn's other classifiers; multiplied into
@@ -563,13 +565,25 @@ class MLPScratchClassifier(ClassifierMixin, BaseEstimator):
 
     def _batch_size(self, n):
         if self.solver == "lbfgs":
-            return n
-        if self.batch_size == "auto":
-            return min(200, n)
-        if self.batch_size > n:
-            warnings.warn("Got `batch_size` less than 1 or larger than sample size. "
-                          "It is going to be clipped")
-        return int(np.clip(self.batch_size, 1, n))
+            size = n
+        elif self.batch_size == "auto":
+            size = min(200, n)
+        else:
+            if self.batch_size > n:
+                warnings.warn("Got `batch_size` less than 1 or larger than sample size. "
+                              "It is going to be clipped")
+            size = int(np.clip(self.batch_size, 1, n))
+        if self.batch_norm and size < 2:
+            # As PyTorch refuses it: one sample has no batch variance, so batch norm maps
+            # every unit to its shift beta and no gradient reaches the layers below.
+            raise ValueError(
+                f"batch_norm=True needs minibatches of at least 2 samples, but this "
+                f"{'call' if n == 1 else 'fit'} has batches of 1 (batch_size="
+                f"{self.batch_size!r}, {n} sample{'s' if n > 1 else ''}): a single "
+                "sample has no batch statistics and nothing would be learned. Use "
+                "batch_size >= 2 (e.g. 32) and at least 2 samples per call, or "
+                "batch_norm=False.")
+        return size
 
     def _fit_lbfgs(self, prepared, reporter):
         self.n_iter_, self.loss_, self.loss_curve_ = fit_lbfgs(

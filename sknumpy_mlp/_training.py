@@ -190,7 +190,7 @@ class StochasticTrainer:
         """
         n = X.shape[0]
         dense = not sparse.issparse(X)
-        batches = list(gen_batches(n, self.batch_size))
+        batches = self.batches(n)
         epoch = self.learning_rate.epochs_done
         total = 0.0
         for k, batch in enumerate(batches):
@@ -215,6 +215,20 @@ class StochasticTrainer:
             total += loss * (batch.stop - batch.start)
             self.reporter.batch_end(k + 1, len(batches), loss)
         return total / n
+
+    def batches(self, n):
+        """The minibatches of an epoch over ``n`` samples, as slices of its order.
+
+        scikit-learn's :func:`~sklearn.utils.gen_batches`, with one exception: under
+        batch normalization a trailing batch of a single sample joins the batch before
+        it (which then has ``batch_size + 1`` samples). Alone, that sample would have no
+        batch variance: batch norm would map it to 0, pass no gradient to the layers
+        below and pull the running variance towards 0 once per epoch.
+        """
+        batches = list(gen_batches(n, self.batch_size))
+        if self.net.batch_norm and len(batches) > 1 and n % self.batch_size == 1:
+            batches[-2:] = [slice(batches[-2].start, n)]
+        return batches
 
     def fit(self, X, Y, sample_weight, history, validation=None, incremental=False):
         """Run epochs until ``max_iter``, the stopping rule, divergence or Ctrl-C.
@@ -277,7 +291,8 @@ class StochasticTrainer:
 
     def _workspace(self, X):
         """Per-batch buffers, plus one for the gathered rows of a dense ``X``."""
-        ws = self.net.workspace(min(self.batch_size, X.shape[0]))
+        largest = max(b.stop - b.start for b in self.batches(X.shape[0]))
+        ws = self.net.workspace(largest)
         ws.x = (None if sparse.issparse(X)
                 else np.empty((ws.logits.shape[0], X.shape[1]), dtype=X.dtype))
         return ws

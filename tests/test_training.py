@@ -49,3 +49,24 @@ def test_column_major_input_is_copied_once_per_fit(monkeypatch):
     calls.clear()
     MLPScratchClassifier((8,), max_iter=7, random_state=0).fit(X, y)
     assert calls == []
+
+
+def _trainer(batch_norm, batch_size):
+    net = type("Net", (), {"batch_norm": batch_norm})()
+    return _training.StochasticTrainer(
+        net, None, None, None, batch_size=batch_size, shuffle=True, rng=None, alpha=0,
+        label_smoothing=0, clip_grad_norm=None, max_iter=1, reporter=None)
+
+
+def _sizes(batches):
+    return [b.stop - b.start for b in batches]
+
+
+@pytest.mark.parametrize("n, sizes", [(65, [32, 33]), (33, [33]), (64, [32, 32]),
+                                      (66, [32, 32, 2]), (20, [20])])
+def test_batch_norm_merges_a_trailing_single_sample(n, sizes):
+    batches = _trainer(True, 32).batches(n)
+    assert _sizes(batches) == sizes
+    assert batches[0].start == 0 and batches[-1].stop == n
+    # Without batch norm the batches are scikit-learn's, a batch of one included.
+    assert _sizes(_trainer(False, 32).batches(65)) == [32, 32, 1]

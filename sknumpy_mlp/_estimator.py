@@ -23,6 +23,7 @@ from sklearn.utils.multiclass import (
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from ._activations import ACTIVATIONS
+from ._callbacks import CallbackReporter, CallbackSupportMixin, has_callbacks
 from ._class_weight import class_weight_factors
 from ._initializers import INITIALIZERS
 from ._lbfgs import fit_lbfgs
@@ -80,7 +81,7 @@ def _check_stratifiable(labels, Y):
         "early_stopping=False.")
 
 
-class MLPScratchClassifier(ClassifierMixin, BaseEstimator):
+class MLPScratchClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
     """Multi-layer perceptron classifier, backpropagation written by hand in NumPy.
 
     A drop-in replacement for :class:`sklearn.neural_network.MLPClassifier`: the same
@@ -493,6 +494,11 @@ class MLPScratchClassifier(ClassifierMixin, BaseEstimator):
             prepared = self._prepare(X, y, sample_weight, incremental, classes)
         net = self._network
         reporter = make_reporter(self.verbose)
+        if has_callbacks(self):  # scikit-learn >= 1.9, set_callbacks or a Pipeline's
+            reporter = CallbackReporter(
+                self, reporter, prepared.X, lambda: self._labels_of(prepared.Y),
+                prepared.sample_weight, 1 if incremental else self.max_iter, net,
+                task_name="iteration" if self.solver == "lbfgs" else "epoch")
         try:
             if self.solver == "lbfgs":
                 self._fit_lbfgs(prepared, reporter)
@@ -506,7 +512,13 @@ class MLPScratchClassifier(ClassifierMixin, BaseEstimator):
         if not np.all(np.isfinite(net.params)):
             raise ValueError("Solver produced non-finite parameter weights. The input "
                              "data may contain large values and need to be preprocessed.")
+        if isinstance(reporter, CallbackReporter):
+            reporter.fit_end()
         return self
+
+    def _labels_of(self, Y):
+        """The labels an indicator matrix ``Y`` encodes (what callbacks score on)."""
+        return self._label_binarizer.inverse_transform(Y.astype(float))
 
     def _prepare(self, X, y, sample_weight, incremental, classes):
         """Check everything, set the labels and the network up; train nothing.
@@ -780,7 +792,7 @@ class MLPScratchClassifier(ClassifierMixin, BaseEstimator):
     # ------------------------------------------------------------ persistence
     def __getstate__(self):
         state = super().__getstate__()
-        if "_network" in state:
+        if "_network" in state and "coefs_" in state:  # (not yet set during a 1st fit)
             # coefs_/intercepts_ are views of the network buffer; store the buffer once.
             self._network.set_weights(self.coefs_, self.intercepts_)
             state = dict(state)

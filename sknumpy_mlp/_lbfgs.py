@@ -19,7 +19,7 @@ def fit_lbfgs(net, X, Y, sample_weight, *, alpha, label_smoothing, max_iter, max
     ``(n_iter, loss, loss_curve)``, the curve holding the loss after each iteration.
     """
     ws = net.workspace(X.shape[0])
-    curve = []
+    curve, stopped = [], []
 
     def fun(x):
         net.params[...] = x
@@ -30,7 +30,10 @@ def fit_lbfgs(net, X, Y, sample_weight, *, alpha, label_smoothing, max_iter, max
 
     def callback(intermediate_result):
         curve.append(float(intermediate_result.fun))
-        reporter.lbfgs_iteration(len(curve), curve[-1])
+        net.params[...] = intermediate_result.x  # what a callback's estimator sees
+        if reporter.lbfgs_iteration(len(curve), curve[-1]):
+            stopped.append(True)
+            raise StopIteration  # a callback asked to stop; scipy ends cleanly
 
     try:
         with blas_threads(net.layer_units, X.shape[0]):
@@ -44,7 +47,9 @@ def fit_lbfgs(net, X, Y, sample_weight, *, alpha, label_smoothing, max_iter, max
         reporter.close()
         return len(curve), (curve[-1] if curve else float("nan")), curve
     reporter.close()
-    if res.status != 0:
+    if stopped:
+        reporter.message("A callback asked to stop. Stopping.")
+    elif res.status != 0:
         warnings.warn(
             f"lbfgs failed to converge after {res.nit} iteration(s) "
             f"(status={res.status}):\n{res.message}\n\n"

@@ -8,7 +8,14 @@ progress bar is not a verbose level: it belongs to scikit-learn's callback API.
 
 
 class SilentReporter:
-    """Reports nothing."""
+    """Reports nothing.
+
+    ``epoch_end`` and ``lbfgs_iteration`` may return True to ask training to stop (the
+    callback reporter of :mod:`._callbacks` does; these never do).
+    """
+
+    def epoch_begin(self):
+        """Called before every epoch."""
 
     def batch_end(self, k, n_batches, loss):
         """Called after every minibatch."""

@@ -258,6 +258,7 @@ class StochasticTrainer:
                 if self.shuffle:
                     order = shuffle(order, random_state=self.rng)
                 last_good.save(net)
+                self.reporter.epoch_begin()
                 best_loss = min(history.loss_curve, default=np.inf)
                 with np.errstate(over="ignore", invalid="ignore"):
                     loss = self.run_epoch(X, Y, sample_weight, ws, order, history, keys)
@@ -335,11 +336,13 @@ class StochasticTrainer:
             history.validation_losses.append(val_loss)
         if self.stopping.update(history) and best is not None:
             best.save(self.net)
-        self.reporter.epoch_end(history)
+        requested = self.reporter.epoch_end(history)  # True: a callback asks to stop
         self.learning_rate.epoch_end(history.t)
         stop = self._out_of_patience(history, validation is not None)
         self._publish_rate()
-        return stop
+        if requested and not stop:
+            self.reporter.message("A callback asked to stop. Stopping.")
+        return stop or bool(requested)
 
     def _publish_rate(self):
         """Show the next step's learning rate as ``optimizer.learning_rate``.

@@ -1,6 +1,5 @@
-"""verbose: scikit-learn's lines at every truthy level; the tqdm reporter on its own."""
+"""verbose: scikit-learn's lines at every truthy level (bars: tests/test_callbacks.py)."""
 
-import io
 import re
 
 import pytest
@@ -70,42 +69,6 @@ def test_higher_verbose_prints_the_same_lines(data, capsys, solver, verbose):
     out, err = capsys.readouterr()
     assert out.splitlines() == _iteration_lines(clf.loss_curve_)
     assert err == ""
-
-
-def test_tqdm_reporter_batch_updates_are_few():
-    pytest.importorskip("tqdm")
-    from sknumpy_mlp._tqdm import TqdmReporter
-
-    reporter = TqdmReporter(2, file=io.StringIO(), mininterval=0)
-    bar = reporter._get_bar("epoch")
-    calls = []
-    bar.set_postfix_str = lambda s, refresh=True: calls.append(s)
-    for k in range(1, 1001):
-        reporter.batch_end(k, 1000, 1.0)
-    assert 1 <= len(calls) <= 10
-    assert calls[-1] == "batch 900/1000, loss=1"
-    reporter.close()
-
-
-def test_tqdm_reporter_shows_epochs_loss_and_score():
-    pytest.importorskip("tqdm")
-    from sknumpy_mlp._tqdm import TqdmReporter
-    from sknumpy_mlp._training import History
-
-    out = io.StringIO()
-    reporter = TqdmReporter(3, file=out, mininterval=0)
-    history = History(early_stopping=True)
-    for epoch in (1, 2):
-        history.n_iter = epoch
-        history.loss_curve.append(1.0 / epoch)
-        history.validation_scores.append(0.5 * epoch)
-        reporter.epoch_end(history)
-    reporter.message("Stopping.")
-    reporter.close()
-    last = out.getvalue().strip().split("\r")[-1]
-    assert last.startswith("Training:  67%")
-    assert "2/3 [" in last and "loss=0.5, val_score=1.0000" in last
-    assert "Stopping." in out.getvalue()
 
 
 def test_make_reporter_levels():

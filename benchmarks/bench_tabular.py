@@ -1,0 +1,402 @@
+"""Accuracy and speed on real tabular classification data, against gradient boosting.
+
+Run from the repository root::
+
+    python benchmarks/bench_tabular.py --quick                 # 3 small sets, no PyTorch
+    python benchmarks/bench_tabular.py                         # every set below
+    python benchmarks/bench_tabular.py --datasets spam,DNA --contenders ours,hgb
+    python benchmarks/bench_tabular.py --json out.json         # also write every number
+
+Data: the classification sets of Debian's ``r-cran-mlbench`` and ``r-cran-kernlab``, read
+without R through ``rdata_sets.py`` (``apt-get download`` + ``dpkg -x`` into a cache, then
+PyPI's ``rdata``). Of the 26 objects the two packages ship, these are used (``DATASETS``):
+
+=================== ======== ======================= =====================================
+set                 package  target (classes)        notes
+=================== ======== ======================= =====================================
+BreastCancer        mlbench  Class (2)               9 ordered factors, NAs; ``Id`` dropped
+DNA                 mlbench  Class (3)               180 binary factors
+HouseVotes84        mlbench  Class (2)               16 yes/no factors, many NAs
+Ionosphere          mlbench  Class (2)               32 numbers, 2 factors
+LetterRecognition   mlbench  lettr (26)              16 integer features, 20,000 rows
+PimaIndiansDiabetes2 mlbench diabetes (2)            impossible zeros coded as NA
+Satellite           mlbench  classes (6)             36 numbers
+Soybean             mlbench  Class (19)              35 factors, many NAs
+Vehicle             mlbench  Class (4)               18 numbers
+Vowel               mlbench  Class (11)              speaker factor + 9 numbers
+income              kernlab  INCOME (9, ordered)     13 factors, NAs
+musk                kernlab  Class (2)               166 numbers, 476 rows
+spam                kernlab  type (2)                57 numbers
+ticdata             kernlab  CARAVAN (2)             62 factors, 23 numbers, 6% positives
+=================== ======== ======================= =====================================
+
+Left out, and why: the regression sets (BostonHousing, BostonHousing2, Ozone, Servo);
+``PimaIndiansDiabetes`` (the same rows as ``PimaIndiansDiabetes2``, with NAs written as 0);
+sets under 250 rows, whose 25 % test split is too small to rank anything (Glass 214, Sonar
+208, promotergene 106, Zoo 101); data that are not a table (reuters: text; spirals: an
+unlabelled 2-d array). ``Shuttle`` (58,000 rows) is degenerate for accuracy (every contender
+is above 99.9 %, so loss ratios are noise) but useful for timing; it runs only when named:
+``--datasets Shuttle``.
+
+Protocol: one stratified 75/25 split per set (``--seed``, default 0); loss = 1 - ROC AUC
+for binary targets, classification error for multiclass ones. Every contender runs in this
+process, one after another, with BLAS/OpenMP (and PyTorch) limited to ``--threads``. Fit
+seconds include the preprocessing; predict seconds are one ``predict_proba`` call on the
+test split. Fits longer than the issue's 60 s budget are marked ``!``. Summary per
+contender: the geometric mean over sets of loss / HGB's loss (sets where HGB's loss is 0
+are left out), how often it beats HGB (lower loss), and how often it is the best of all.
+
+Contenders (``--contenders``; each is skipped with a message when it cannot be imported):
+
+- ``sklearn``: ``MLPClassifier()`` behind median imputation + ``StandardScaler`` for
+  numbers and ``OneHotEncoder(handle_unknown="ignore")`` for factors (a missing value is a
+  level of its own), in a ``ColumnTransformer``;
+- ``ours``: ``sknumpy_mlp.MLPScratchClassifier()`` behind the same preprocessing;
+- ``hgb``: ``HistGradientBoostingClassifier(categorical_features="from_dtype")`` on the
+  raw frame (native categoricals and missing values);
+- ``realmlp``: pytabkit's ``RealMLP_TD_Classifier`` (PyTorch), on the frame with
+  numbers median-imputed (it refuses NaN in numeric columns; factors and their NAs go in
+  as they are);
+- ``tabular``: the package's future tabular estimator on the raw frame (not run by default
+  until it exists).
+
+All use their defaults, except ``random_state=--seed`` so that a run repeats.
+"""
+
+import argparse
+import json
+import math
+import os
+import platform
+import sys
+import time
+import warnings
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))  # benchmark the working tree, installed or not
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # rdata_sets
+
+# name -> (package, target column, columns to drop)
+DATASETS = {
+    "BreastCancer": ("mlbench", "Class", ["Id"]),
+    "DNA": ("mlbench", "Class", []),
+    "HouseVotes84": ("mlbench", "Class", []),
+    "Ionosphere": ("mlbench", "Class", []),
+    "LetterRecognition": ("mlbench", "lettr", []),
+    "PimaIndiansDiabetes2": ("mlbench", "diabetes", []),
+    "Satellite": ("mlbench", "classes", []),
+    "Soybean": ("mlbench", "Class", []),
+    "Vehicle": ("mlbench", "Class", []),
+    "Vowel": ("mlbench", "Class", []),
+    "income": ("kernlab", "INCOME", []),
+    "musk": ("kernlab", "Class", []),
+    "spam": ("kernlab", "type", []),
+    "ticdata": ("kernlab", "CARAVAN", []),
+    "Shuttle": ("mlbench", "Class", []),
+}
+OPT_IN = ("Shuttle",)
+QUICK = ("HouseVotes84", "PimaIndiansDiabetes2", "Vehicle")
+CONTENDERS = ("sklearn", "ours", "hgb", "realmlp", "tabular")
+DEFAULT_CONTENDERS = ("sklearn", "ours", "hgb", "realmlp")
+QUICK_CONTENDERS = ("sklearn", "ours", "hgb")  # RealMLP needs ~20-60 s even on 500 rows
+REFERENCE = "hgb"
+BUDGET_SECONDS = 60.0
+
+
+# --------------------------------------------------------------------------- data
+def load_split(name, seed):
+    """The stratified 75/25 split of data set ``name``, target encoded as 0..k-1."""
+    from rdata_sets import load_r_dataset
+    from sklearn.model_selection import train_test_split
+    from sklearn.preprocessing import LabelEncoder
+
+    package, target, drop = DATASETS[name]
+    frame = load_r_dataset(package, name)
+    X = frame.drop(columns=[target, *drop])
+    X.columns = [str(c) for c in X.columns]
+    y = LabelEncoder().fit_transform(frame[target].astype(str))
+    return train_test_split(X, y, test_size=0.25, stratify=y, random_state=seed)
+
+
+def categorical_columns(X):
+    return [c for c in X.columns if not _is_numeric(X[c])]
+
+
+def _is_numeric(column):
+    import pandas as pd
+
+    return pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column)
+
+
+# ---------------------------------------------------------------------- contenders
+def mlp_preprocessing(X):
+    """Impute + scale the numbers, one-hot the factors (the issue's baseline pipeline)."""
+    from sklearn.compose import ColumnTransformer
+    from sklearn.impute import SimpleImputer
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+    cat = categorical_columns(X)
+    num = [c for c in X.columns if c not in cat]
+    return ColumnTransformer([
+        ("num", make_pipeline(SimpleImputer(strategy="median"), StandardScaler()), num),
+        ("cat", OneHotEncoder(handle_unknown="ignore", sparse_output=False), cat),
+    ], sparse_threshold=0)  # fmt: skip
+
+
+def make_sklearn(X, seed):
+    from sklearn.neural_network import MLPClassifier
+    from sklearn.pipeline import make_pipeline
+
+    return make_pipeline(mlp_preprocessing(X), MLPClassifier(random_state=seed))
+
+
+def make_ours(X, seed):
+    from sklearn.pipeline import make_pipeline
+
+    from sknumpy_mlp import MLPScratchClassifier
+
+    return make_pipeline(mlp_preprocessing(X), MLPScratchClassifier(random_state=seed))
+
+
+def make_hgb(X, seed):
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    return HistGradientBoostingClassifier(categorical_features="from_dtype",
+                                          random_state=seed)
+
+
+def make_realmlp(X, seed, threads=2):
+    import torch
+    from pytabkit import RealMLP_TD_Classifier
+    from sklearn.compose import ColumnTransformer
+    from sklearn.impute import SimpleImputer
+    from sklearn.pipeline import make_pipeline
+
+    torch.set_num_threads(threads)
+    cat = categorical_columns(X)
+    num = [c for c in X.columns if c not in cat]
+    fill = ColumnTransformer([("num", SimpleImputer(strategy="median"), num)],
+                             remainder="passthrough", verbose_feature_names_out=False)
+    fill.set_output(transform="pandas")  # keeps the factors' category dtype
+    model = RealMLP_TD_Classifier(random_state=seed, n_threads=threads, device="cpu",
+                                  verbosity=0)
+    return make_pipeline(fill, model)
+
+
+def make_tabular(X, seed):
+    from sknumpy_mlp.tabular import TabularMLPClassifier  # not written yet
+
+    return TabularMLPClassifier(random_state=seed)
+
+
+FACTORIES = {"sklearn": make_sklearn, "ours": make_ours, "hgb": make_hgb,
+             "realmlp": make_realmlp, "tabular": make_tabular}
+
+
+def available(names, threads):
+    """The contenders that can be built, with a message for each one that cannot."""
+    ok = {}
+    for name in names:
+        factory = FACTORIES[name]
+        if name == "realmlp":
+            factory = _with_threads(make_realmlp, threads)
+        try:  # build once on a toy frame: imports and constructor arguments
+            import pandas as pd
+
+            factory(pd.DataFrame({"a": [0.0, 1.0]}), 0)
+        except Exception as exc:  # noqa: BLE001 - any failure means "not available"
+            print(f"skipping {name}: {type(exc).__name__}: {exc}", file=sys.stderr)
+            continue
+        ok[name] = factory
+    return ok
+
+
+def _with_threads(factory, threads):
+    def build(X, seed):
+        return factory(X, seed, threads=threads)
+
+    return build
+
+
+# ---------------------------------------------------------------------- measuring
+def loss(y_true, proba):
+    """1 - ROC AUC for two classes, classification error for more."""
+    import numpy as np
+    from sklearn.metrics import roc_auc_score
+
+    if proba.shape[1] == 2:
+        return 1.0 - roc_auc_score(y_true, proba[:, 1])
+    return float(np.mean(np.argmax(proba, axis=1) != y_true))
+
+
+def run_one(factory, split, seed):
+    from sklearn.exceptions import ConvergenceWarning
+
+    X_train, X_test, y_train, y_test = split
+    model = factory(X_train, seed)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        warnings.filterwarnings("ignore", module="pytorch_lightning")  # its deprecations
+        start = time.perf_counter()
+        model.fit(X_train, y_train)
+        fit_s = time.perf_counter() - start
+    start = time.perf_counter()
+    proba = model.predict_proba(X_test)
+    predict_s = time.perf_counter() - start
+    return {"loss": loss(y_test, proba), "fit_s": fit_s, "predict_s": predict_s}
+
+
+def run(datasets, contenders, seed, threads):
+    from threadpoolctl import threadpool_limits
+
+    records = []
+    for name in datasets:
+        split = load_split(name, seed)
+        X_train, X_test, y_train, _ = split
+        info = {"dataset": name, "n_rows": len(X_train) + len(X_test),
+                "n_cols": X_train.shape[1], "n_classes": int(y_train.max()) + 1}
+        for contender, factory in contenders.items():
+            with threadpool_limits(limits=threads):
+                try:
+                    result = run_one(factory, split, seed)
+                except Exception as exc:  # noqa: BLE001 - report it and go on
+                    result = {"loss": math.nan, "fit_s": math.nan, "predict_s": math.nan,
+                              "error": f"{type(exc).__name__}: {exc}"[:300]}
+            records.append({**info, "contender": contender, **result})
+            print(f"{name:22s} {contender:8s} loss {result['loss']:.4f} "
+                  f"fit {result['fit_s']:7.2f} s  predict {result['predict_s']:.3f} s"
+                  + (f"  {result['error']}" if "error" in result else ""),
+                  file=sys.stderr, flush=True)
+    return records
+
+
+def summarize(records, contenders):
+    """Geometric mean of loss / HGB's loss, wins against HGB, and best-of-all counts."""
+    by_set = {}
+    for r in records:
+        by_set.setdefault(r["dataset"], {})[r["contender"]] = r["loss"]
+    summary = {}
+    for c in contenders:
+        logs, wins, defeats, best = [], 0, 0, 0
+        for losses in by_set.values():
+            mine, ref = losses.get(c, math.nan), losses.get(REFERENCE, math.nan)
+            if math.isnan(mine):
+                continue
+            finite = [v for v in losses.values() if not math.isnan(v)]
+            best += mine <= min(finite)
+            if math.isnan(ref):
+                continue
+            wins += mine < ref
+            defeats += mine > ref
+            if ref > 0 and mine > 0:  # HGB itself: log 1 = 0 each time
+                logs.append(math.log(mine / ref))
+        summary[c] = {"geomean_ratio_vs_hgb": math.exp(sum(logs) / len(logs))
+                      if logs else math.nan, "wins_vs_hgb": wins,
+                      "losses_vs_hgb": defeats, "best": best, "n_sets": len(logs)}
+    return summary
+
+
+# ---------------------------------------------------------------------- reporting
+def markdown(records, summary, contenders):
+    sets = list(dict.fromkeys(r["dataset"] for r in records))
+    get = {(r["dataset"], r["contender"]): r for r in records}
+    head = "| data set | rows x cols | classes | " + " | ".join(contenders) + " |"
+    rule = "|---|---|---:|" + "---:|" * len(contenders)
+    lines = ["Loss (1 - ROC AUC for 2 classes, error otherwise; **bold** = best):", "",
+             head, rule]
+    for s in sets:
+        first = get[s, contenders[0]]
+        values = [get[s, c]["loss"] for c in contenders]
+        low = min((v for v in values if not math.isnan(v)), default=math.nan)
+        cells = [("**%.4f**" if v == low else "%.4f") % v if not math.isnan(v) else "failed"
+                 for v in values]
+        lines.append(f"| {s} | {first['n_rows']} x {first['n_cols']} | "
+                     f"{first['n_classes']} | " + " | ".join(cells) + " |")
+    lines += ["", "Fit seconds / predict seconds (``!`` = over the 60 s budget):", "",
+              "| data set | " + " | ".join(contenders) + " |",
+              "|---|" + "---:|" * len(contenders)]
+    for s in sets:
+        cells = []
+        for c in contenders:
+            r = get[s, c]
+            flag = "!" if r["fit_s"] > BUDGET_SECONDS else ""
+            cells.append(f"{r['fit_s']:.2f}{flag} / {r['predict_s']:.3f}")
+        lines.append(f"| {s} | " + " | ".join(cells) + " |")
+    lines += ["", "| summary | " + " | ".join(contenders) + " |",
+              "|---|" + "---:|" * len(contenders)]
+    rows = [("geo. mean loss / HGB's", "geomean_ratio_vs_hgb", "{:.3f}"),
+            ("lower loss than HGB", "wins_vs_hgb", "{}"),
+            ("higher loss than HGB", "losses_vs_hgb", "{}"),
+            ("best of all", "best", "{}")]
+    for label, key, fmt in rows:
+        lines.append(f"| {label} | " + " | ".join(
+            fmt.format(summary[c][key]) for c in contenders) + " |")
+    errors = [f"- {r['dataset']} / {r['contender']}: {r['error']}"
+              for r in records if "error" in r]
+    if errors:
+        lines += ["", "Failures:", *errors]
+    return "\n".join(lines)
+
+
+def versions():
+    import importlib.metadata as md
+
+    out = {"python": platform.python_version(), "machine": platform.machine(),
+           "cpus": os.cpu_count()}
+    for dist in ("numpy", "scikit-learn", "pandas", "pytabkit", "torch"):
+        try:
+            out[dist] = md.version(dist)
+        except md.PackageNotFoundError:
+            pass
+    return out
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--quick", action="store_true",
+                   help=f"only {', '.join(QUICK)} (seconds; CI smoke)")
+    p.add_argument("--datasets", help="comma-separated names (default: all but "
+                   f"{', '.join(OPT_IN)}); choices: {', '.join(DATASETS)}")
+    p.add_argument("--contenders", help="comma-separated, from "
+                   f"{', '.join(CONTENDERS)} (default: {', '.join(DEFAULT_CONTENDERS)}; "
+                   f"--quick: {', '.join(QUICK_CONTENDERS)})")
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--json", type=Path, help="write settings and every number here")
+    args = p.parse_args(argv)
+    for option, known in (("datasets", DATASETS), ("contenders", CONTENDERS)):
+        value = getattr(args, option)
+        names = [n.strip() for n in value.split(",") if n.strip()] if value else None
+        unknown = sorted(set(names or ()) - set(known))
+        if unknown:
+            p.error(f"unknown {option}: {', '.join(unknown)}")
+        setattr(args, option, names)
+    if args.contenders is None:
+        args.contenders = list(QUICK_CONTENDERS if args.quick else DEFAULT_CONTENDERS)
+    if args.datasets is None:
+        args.datasets = list(QUICK) if args.quick else [
+            d for d in DATASETS if d not in OPT_IN]
+    return args
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    contenders = available(args.contenders, args.threads)
+    if not contenders:
+        sys.exit("no contender can run")
+    records = run(args.datasets, contenders, args.seed, args.threads)
+    names = list(contenders)
+    summary = summarize(records, names)
+    print(markdown(records, summary, names))
+    if args.json:
+        payload = {"command": " ".join(["python", "benchmarks/bench_tabular.py",
+                                        *(argv if argv is not None else sys.argv[1:])]),
+                   "seed": args.seed, "threads": args.threads, "versions": versions(),
+                   "records": records, "summary": summary}
+        args.json.write_text(json.dumps(payload, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()

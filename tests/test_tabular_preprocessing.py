@@ -1,0 +1,188 @@
+import numpy as np
+import pandas as pd
+import pytest
+from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import RobustScaler
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from sknumpy_mlp.tabular import TabularPreprocessor, smooth_clip
+
+SQRT13 = np.sqrt(13.0)
+
+
+@parametrize_with_checks([
+    TabularPreprocessor(),
+    TabularPreprocessor(clip=None, scale_one_hot=False, dtype="float32"),
+])  # fmt: skip
+def test_sklearn_compatible(estimator, check):
+    check(estimator)
+
+
+# ------------------------------------------------------------------ numbers
+def test_smooth_clip_values():
+    # x / sqrt(1 + (x/3)^2): 3 -> 3/sqrt(2); 4 -> 4 / (5/3) = 2.4; 2 -> 6/sqrt(13)
+    x = np.array([0.0, 3.0, 4.0, -4.0, 2.0, 1e9])
+    expected = [0.0, 3 / np.sqrt(2), 2.4, -2.4, 6 / SQRT13, 3.0]
+    assert_allclose(smooth_clip(x), expected, rtol=1e-12)
+    assert_allclose(smooth_clip([1.0], bound=1.0), [1 / np.sqrt(2)])
+
+
+def test_robust_scaling_by_hand():
+    # [1, 2, 3, 4, 100]: quartiles 2 and 4 (linear interpolation), median 3
+    X = np.array([[1.0], [2.0], [3.0], [4.0], [100.0]])
+    out = TabularPreprocessor(clip=None).fit_transform(X)
+    assert_allclose(out.ravel(), [-1.0, -0.5, 0.0, 0.5, 48.5])
+    clipped = TabularPreprocessor().fit_transform(X).ravel()
+    assert_allclose(clipped[-1], 48.5 / np.sqrt(1 + (48.5 / 3) ** 2))
+    assert np.all(np.abs(clipped) < 3)
+
+
+def test_zero_iqr_uses_half_range_and_constant_gives_zero():
+    # column 0: quartiles both 0 -> half range (6 - 0) / 2 = 3: 6 -> 2 -> 6/sqrt(13)
+    # column 1: constant -> factor 0, also for a new value at transform time
+    X = np.array([[0.0, 5.0], [0.0, 5.0], [0.0, 5.0], [0.0, 5.0], [6.0, 5.0]])
+    pre = TabularPreprocessor().fit(X)
+    assert_allclose(pre.transform(X)[:, 0], [0, 0, 0, 0, 6 / SQRT13])
+    assert_allclose(pre.transform([[3.0, 7.0]]), [[1 / np.sqrt(1 + 1 / 9), 0.0]])
+
+
+def test_same_as_robust_scaler_where_iqr_positive():
+    X = np.random.default_rng(0).lognormal(size=(50, 4))
+    ours = TabularPreprocessor(clip=None).fit_transform(X)
+    assert_allclose(ours, RobustScaler().fit_transform(X), rtol=1e-12)
+
+
+def test_numeric_missing_gets_indicator_and_median_fill():
+    # observed 1, 3, 5: median 3, quartiles 2 and 4 -> NaN becomes 0 (the median)
+    X = pd.DataFrame({"a": [1.0, np.nan, 3.0, 5.0], "b": [1.0, 2.0, 3.0, 4.0]})
+    pre = TabularPreprocessor(clip=None).fit(X)
+    assert pre.get_feature_names_out().tolist() == [
+        "num__a", "num__b", "missing__missingindicator_a"]
+    out = pre.transform(X)
+    assert_allclose(out[:, 0], [-1.0, 0.0, 0.0, 1.0])
+    assert_array_equal(out[:, 2], [0, 1, 0, 0])
+    # a missing value where fit saw none: filled, no indicator, no error
+    assert_allclose(pre.transform(pd.DataFrame({"a": [3.0], "b": [np.nan]})),
+                    [[0.0, 0.0, 0.0]])
+
+
+def test_all_missing_columns():
+    X = pd.DataFrame({"num": [np.nan] * 4, "cat": pd.Series([None] * 4, dtype=object),
+                      "ok": [1.0, 2.0, 3.0, 4.0]})
+    pre = TabularPreprocessor(scale_one_hot=False)
+    out = pre.fit_transform(X)  # no warning (filterwarnings = error)
+    assert pre.get_feature_names_out().tolist() == [
+        "num__num", "num__ok", "missing__missingindicator_num", "onehot__cat_nan"]
+    assert_array_equal(out[:, 0], 0.0)
+    assert_array_equal(out[:, 2:], 1.0)
+    assert pre.transform(X.iloc[:1].assign(num=2.0, cat="new"))[0, 3] == 0.0
+
+
+def test_booleans_are_numeric():
+    X = pd.DataFrame({"flag": [True, False, True, True]})
+    pre = TabularPreprocessor().fit(X)
+    assert pre.feature_kinds_.tolist() == ["numeric"]
+
+
+# --------------------------------------------------------------- categories
+def frame(dtype):
+    colour = pd.Series(["red", "blue", None, "red", "green", "blue"], dtype=dtype)
+    return pd.DataFrame({"colour": colour, "x": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]})
+
+
+@pytest.mark.parametrize("dtype", [object, "category", "string", "str"])
+def test_categorical_dtypes_give_the_same_output(dtype):
+    pre = TabularPreprocessor(scale_one_hot=False).fit(frame(dtype))
+    assert pre.feature_kinds_.tolist() == ["one-hot", "numeric"]
+    assert pre.get_feature_names_out().tolist() == [
+        "num__x", "onehot__colour_blue", "onehot__colour_green", "onehot__colour_red",
+        "onehot__colour_nan"]
+    reference = TabularPreprocessor(scale_one_hot=False).fit_transform(frame(object))
+    assert_array_equal(pre.transform(frame(dtype)), reference)
+    assert_array_equal(reference[:, 1:], [[0, 0, 1, 0], [1, 0, 0, 0], [0, 0, 0, 1],
+                                          [0, 0, 1, 0], [0, 1, 0, 0], [1, 0, 0, 0]])
+
+
+def test_one_hot_scaled_as_realmlp_does():
+    # a level in 1 of 6 rows: quartiles 0, half range 0.5 -> 1 becomes 2 -> 6/sqrt(13)
+    pre = TabularPreprocessor().fit(frame(object))
+    green = list(pre.get_feature_names_out()).index("onehot__colour_green")
+    assert_allclose(pre.transform(frame(object))[:, green], [0, 0, 0, 0, 6 / SQRT13, 0])
+
+
+def test_unseen_categories_do_not_fail():
+    levels = [f"l{i}" for i in range(10)]
+    train = pd.DataFrame({"few": ["a", "b"] * 5, "many": levels})
+    test = pd.DataFrame({"few": ["zzz", None], "many": ["new", None]})
+    pre = TabularPreprocessor(scale_one_hot=False).fit(train)
+    assert pre.get_feature_names_out().tolist() == [
+        "onehot__few_a", "onehot__few_b", "code__many"]
+    assert_array_equal(pre.transform(test), [[0, 0, 0], [0, 0, 0]])
+
+
+def test_many_levels_become_codes_with_cardinalities():
+    levels = list("jihgfedcba")  # 10 levels > 8; codes follow the sorted text
+    X = pd.DataFrame({"x": np.arange(11.0), "many": pd.Categorical(levels + [None]),
+                      "two": ["u", "v"] * 5 + ["u"]})
+    pre = TabularPreprocessor().fit(X)
+    assert pre.feature_kinds_.tolist() == ["numeric", "code", "one-hot"]
+    names = pre.get_feature_names_out().tolist()
+    assert names == ["num__x", "onehot__two_u", "onehot__two_v", "code__many"]
+    assert_array_equal(pre.code_columns_, [3])
+    assert_array_equal(pre.code_cardinalities_, [11])  # 10 levels + missing/unknown
+    assert_array_equal(pre.transform(X)[:, 3], [10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0])
+
+
+@pytest.mark.parametrize("n_levels, kind", [(8, "one-hot"), (9, "code")])
+def test_one_hot_threshold(n_levels, kind):
+    X = np.array([[f"v{i}"] for i in range(n_levels)] + [[None]], dtype=object)
+    assert TabularPreprocessor().fit(X).feature_kinds_.tolist() == [kind]
+    everything = TabularPreprocessor(max_one_hot_levels=None).fit(X)
+    assert everything.feature_kinds_.tolist() == ["one-hot"]
+    assert everything.code_columns_.size == 0
+
+
+def test_arrays_object_is_categorical_numeric_is_numeric():
+    pre = TabularPreprocessor(scale_one_hot=False)
+    assert_array_equal(pre.fit_transform(np.array([["a"], ["b"]], dtype=object)),
+                       [[1, 0], [0, 1]])
+    assert pre.get_feature_names_out().tolist() == ["onehot__x0_a", "onehot__x0_b"]
+    assert TabularPreprocessor().fit(np.eye(3)).feature_kinds_.tolist() == ["numeric"] * 3
+
+
+# ------------------------------------------------------------ layout, output
+def test_column_order_and_names_follow_blocks():
+    X = pd.DataFrame({"c1": ["a", "b", "a", None], "n1": [1.0, np.nan, 3.0, 4.0],
+                      "c2": list("wxyz"), "n2": [4.0, 3.0, 2.0, 1.0]})
+    pre = TabularPreprocessor(max_one_hot_levels=3).fit(X)
+    assert pre.feature_kinds_.tolist() == ["one-hot", "numeric", "code", "numeric"]
+    assert pre.get_feature_names_out().tolist() == [
+        "num__n1", "num__n2", "missing__missingindicator_n1", "onehot__c1_a",
+        "onehot__c1_b", "onehot__c1_nan", "code__c2"]
+    assert_array_equal(pre.code_columns_, [6])
+    # the same columns in another order are refused, as scikit-learn does
+    with pytest.raises(ValueError, match="feature names"):
+        pre.transform(X[["n1", "c1", "c2", "n2"]])
+
+
+def test_set_output_pandas_and_float32():
+    X = frame("category").set_index(pd.Index([10, 11, 12, 13, 14, 15]))
+    pre = TabularPreprocessor(dtype="float32").set_output(transform="pandas")
+    out = pre.fit_transform(X)
+    assert isinstance(out, pd.DataFrame)
+    assert out.columns.tolist() == pre.get_feature_names_out().tolist()
+    assert out.index.tolist() == X.index.tolist()
+    assert set(out.dtypes) == {np.dtype(np.float32)}
+    plain = TabularPreprocessor(dtype=np.float32).fit(X).transform(X)
+    assert plain.dtype == np.float32
+    assert_allclose(plain, out.to_numpy())
+
+
+def test_in_a_pipeline_with_a_classifier():
+    from sklearn.linear_model import LogisticRegression
+
+    X = frame("category")
+    y = [0, 1, 0, 0, 1, 1]
+    model = make_pipeline(TabularPreprocessor(), LogisticRegression()).fit(X, y)
+    assert model.predict_proba(X).shape == (6, 2)

@@ -7,14 +7,20 @@ accuracy, a classification report and the fit time. ``--data DIR`` and
 """
 
 import argparse
+import importlib.util
+import math
 import os
+import shlex
 import sys
 import textwrap
 import time
 import warnings
+from pathlib import Path
 
 import numpy as np
 from threadpoolctl import threadpool_limits
+
+from . import __version__
 
 # Class names of Fashion-MNIST, in label order (Xiao, Rasul and Vollgraf, 2017).
 FASHION_MNIST_CLASSES = (
@@ -64,12 +70,19 @@ def _hidden_sizes(text):
 
 
 def _number(kind, accept, expected):
-    """An argparse type: ``kind(text)`` if ``accept`` says yes, else "expected ..."."""
+    """An argparse type: ``kind(text)`` if finite and ``accept`` says yes.
+
+    ``float("inf")`` and ``float("nan")`` parse, and ``inf`` passes bounds such as
+    ``v >= 0``, so non-finite values are refused here, before any bound is checked.
+    """
     def parse(text):
         try:
             value = kind(text)
         except ValueError:
             value = None
+        if value is not None and not math.isfinite(value):
+            raise argparse.ArgumentTypeError(
+                f"expected {expected}, got {text!r} (infinity and NaN are not allowed)")
         if value is None or not accept(value):
             raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}")
         return value
@@ -196,11 +209,17 @@ def build_parser():
     output = parser.add_argument_group("output")
     output.add_argument(
         "--save", metavar="PATH",
-        help="save the fitted model to PATH (sknumpy_mlp's safe format when "
-             "available, else joblib); load it back with the matching load function")
+        help="save the fitted model to PATH, in the format its name says: .skops "
+             "for skops, .joblib (or .pkl) for joblib, any other name for "
+             "sknumpy_mlp's safe format (sknumpy_mlp.load), which holds the network "
+             "alone, so --pca needs .skops or .joblib. The folder must exist; it is "
+             "checked before training. The command prints how to load the file")
     output.add_argument(
         "--quiet", action="store_true",
         help="no per-epoch progress, only the results")
+    output.add_argument(
+        "--version", action="version", version=f"%(prog)s {__version__}",
+        help="print the version of sknumpy_mlp and exit")
     return parser
 
 
@@ -225,8 +244,34 @@ def load_data(args, parser):
     try:
         splits = datasets.load_idx_folder(folder)
     except (OSError, ValueError) as exc:
-        parser.error(str(exc))
+        missing = isinstance(exc, FileNotFoundError) and _missing_idx_files(folder)
+        option = "" if args.fashion_mnist else "argument --data: "
+        parser.error(option + (missing or str(exc)))
     return (*splits, name, target_names)
+
+
+def _missing_idx_files(folder):
+    """Say what the folder lacks, naming each of the four files once.
+
+    :func:`datasets.load_idx_folder` names the missing files and then all four it
+    expects, so with an empty folder each name is printed twice.
+    """
+    from .datasets import _IDX_STEMS
+
+    folder = Path(folder)
+    found = [s for s in _IDX_STEMS
+             if (folder / s).is_file() or (folder / f"{s}.gz").is_file()]
+    missing = [s for s in _IDX_STEMS if s not in found]
+    if not folder.is_dir():
+        return (f"folder {str(folder)!r} does not exist; it should hold the four "
+                f"MNIST-format files {', '.join(missing)} (each may end in .gz).")
+    if not missing:
+        return None
+    if not found:
+        return (f"{str(folder)!r} holds none of the four MNIST-format files "
+                f"{', '.join(missing)} (each may end in .gz).")
+    return (f"{str(folder)!r} has {', '.join(found)} but lacks {', '.join(missing)} "
+            "(each may end in .gz).")
 
 
 def make_estimator(args):
@@ -290,17 +335,71 @@ def _network_of(model):
     return model[-1] if hasattr(model, "steps") else model
 
 
-def save_model(model, path):
-    """Save with sknumpy_mlp's safe format; a Pipeline (``--pca``) with joblib."""
-    import sknumpy_mlp
+_PICKLE_SUFFIXES = (".joblib", ".pkl", ".pickle")
+_LOADERS = {
+    "npz": "sknumpy_mlp.load",
+    "skops": "skops.io.load(path, trusted=sknumpy_mlp._persistence.SKOPS_TRUSTED_TYPES)",
+    "joblib": "joblib.load; a pickle: load only files you made",
+}
 
-    if _network_of(model) is model:
+
+def save_format(args, parser):
+    """Check ``--save`` before training; return "npz", "skops", "joblib" or None.
+
+    The name decides the format: ``.skops`` for skops, ``.joblib``/``.pkl``/
+    ``.pickle`` for joblib, anything else for sknumpy_mlp's safe ``.npz`` format,
+    which holds a lone MLPScratchClassifier only, so ``--pca`` needs one of the
+    other two. A folder that is missing or not writable is refused here, with
+    status 2, rather than after a long fit.
+    """
+    if args.save is None:
+        return None
+    path = Path(args.save)
+    folder = path.parent  # Path("model.npz").parent is Path(".")
+    if path.is_dir():
+        parser.error(f"argument --save: {args.save!r} is a folder; give a file name "
+                     f"such as {str(path / 'model.npz')!r}.")
+    if not folder.is_dir():
+        parser.error(f"argument --save: the folder {str(folder)!r} does not exist; "
+                     f"create it first (mkdir -p {shlex.quote(str(folder))}) or save "
+                     "elsewhere.")
+    if not os.access(folder, os.W_OK) or (path.exists()
+                                          and not os.access(path, os.W_OK)):
+        parser.error(f"argument --save: {args.save!r} is not writable (permission "
+                     "denied); save to a folder you can write to.")
+    suffix = path.suffix.lower()
+    if suffix == ".skops":
+        if importlib.util.find_spec("skops") is None:
+            parser.error("argument --save: a .skops file needs skops: pip install "
+                         "'sknumpy_mlp[skops]', or use another name.")
+        return "skops"
+    if suffix in _PICKLE_SUFFIXES:
+        return "joblib"
+    if args.pca is not None:
+        parser.error(
+            "argument --save: with --pca the model is a scikit-learn Pipeline (PCA, "
+            "then the network), which sknumpy_mlp's safe format cannot hold; name "
+            f"the file {str(path.with_suffix('.skops'))!r} (safe, needs skops) or "
+            f"{str(path.with_suffix('.joblib'))!r} (a pickle: load only files you "
+            "made).")
+    return "npz"
+
+
+def save_model(model, path, fmt):
+    """Save ``model`` in the format :func:`save_format` chose; return its loader."""
+    if fmt == "skops":
+        import skops.io
+
+        skops.io.dump(model, path)
+    elif fmt == "joblib":
+        import joblib
+
+        joblib.dump(model, path)
+    else:
+        import sknumpy_mlp
+
         sknumpy_mlp.save(model, path)
-        return "sknumpy_mlp.load"
-    import joblib
-
-    joblib.dump(model, path)  # the safe format holds a lone MLPScratchClassifier
-    return "joblib.load; a pickle: load only files you made"
+    return _LOADERS[fmt]
 
 
 def report(model, X_test, y_test, seconds, notes, target_names):
@@ -320,6 +419,32 @@ def report(model, X_test, y_test, seconds, notes, target_names):
                                 target_names=names, digits=4, zero_division=0))
 
 
+def describe(args):
+    """The "Model:" line: every option that shapes the fit, in ``name=value`` form.
+
+    The core options are always shown; the others only when they act: weight decay
+    with adamw (the only solver that reads it), warm-up, label smoothing and class
+    weights when set, flags when on.
+    """
+    items = [f"pca={args.pca}"] if args.pca else []
+    items += [f"hidden={','.join(map(str, args.hidden))}",
+              f"activation={args.activation}", f"solver={args.solver}"]
+    if args.solver == "adamw":
+        items.append(f"weight_decay={args.weight_decay:g}")
+    items += [f"lr={args.learning_rate_init:g}", f"schedule={args.learning_rate}"]
+    if args.warmup_iter:
+        items.append(f"warmup_iter={args.warmup_iter}")
+    items += [f"batch={args.batch_size}", f"max_iter={args.max_iter}",
+              f"alpha={args.alpha:g}", f"dropout={args.dropout:g}"]
+    items += [name for name, on in [("batch_norm", args.batch_norm),
+                                    ("early_stopping", args.early_stopping)] if on]
+    if args.label_smoothing:
+        items.append(f"label_smoothing={args.label_smoothing:g}")
+    if args.class_weight:
+        items.append(f"class_weight={args.class_weight}")
+    return " ".join(items)
+
+
 def main(argv=None):
     """Run the command line with ``argv`` (``sys.argv[1:]`` when None).
 
@@ -331,8 +456,9 @@ def main(argv=None):
     Returns
     -------
     status : int
-        0 on success, 1 when training fails (e.g. dropout with lbfgs); argument
-        and data errors exit with status 2 through
+        0 on success, 1 when training fails (e.g. dropout with lbfgs) or the
+        model cannot be written; argument, data and ``--save`` path errors exit
+        with status 2, before training, through
         :meth:`argparse.ArgumentParser.error`.
     """
     argv = sys.argv[1:] if argv is None else list(argv)
@@ -342,25 +468,14 @@ def main(argv=None):
         return serve_main(argv[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
+    fmt = save_format(args, parser)  # before the data and the fit: fail fast
     X_train, y_train, X_test, y_test, name, target_names = load_data(args, parser)
     X_train = np.asarray(X_train, dtype=np.float32)
     X_test = np.asarray(X_test, dtype=np.float32)
     print(f"Data: {name}: {X_train.shape[0]} train / {X_test.shape[0]} test samples, "
           f"{X_train.shape[1]} features, {len(np.unique(y_train))} classes")
     model = make_model(args)
-    hidden = ",".join(map(str, args.hidden))
-    options = {"hidden": hidden, "activation": args.activation, "solver": args.solver,
-               "lr": f"{args.learning_rate_init:g}", "schedule": args.learning_rate,
-               "batch": args.batch_size, "max_iter": args.max_iter,
-               "dropout": f"{args.dropout:g}"}
-    extras = [name for name, on in [("batch_norm", args.batch_norm),
-                                    ("early_stopping", args.early_stopping)] if on]
-    if args.pca:
-        extras.insert(0, f"pca={args.pca}")
-    if args.label_smoothing:
-        extras.append(f"label_smoothing={args.label_smoothing:g}")
-    print("Model: " + " ".join([f"{k}={v}" for k, v in options.items()] + extras),
-          flush=True)
+    print(f"Model: {describe(args)}", flush=True)
     with threadpool_limits(args.threads):
         try:
             seconds, notes = fit_timed(model, X_train, y_train)
@@ -369,7 +484,12 @@ def main(argv=None):
             return 1
         report(model, X_test, y_test, seconds, notes, target_names)
     if args.save:
-        loader = save_model(model, args.save)
+        try:
+            loader = save_model(model, args.save, fmt)
+        except OSError as exc:  # e.g. the disk filled up during the fit
+            print(f"error: could not save the model to {args.save}: {exc}",
+                  file=sys.stderr)
+            return 1
         print(f"Saved the model to {args.save} (load it with {loader}).")
     return 0
 

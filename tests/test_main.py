@@ -1,6 +1,8 @@
 """The command line, ``python -m sknumpy_mlp``, run in-process through ``main``."""
 
 import gzip
+import importlib.metadata
+import os
 import re
 
 import joblib
@@ -262,3 +264,150 @@ def test_threads_limits_blas_during_fit(monkeypatch, capsys):
     assert main([*QUICK]) == 0
     assert main([*QUICK, "--threads", "2"]) == 0
     assert limits == [1, 2]  # one BLAS thread unless asked otherwise
+
+
+# ---------------------------------------------- what a new user met (issue 9, section 3)
+def test_save_to_a_missing_folder_fails_before_training(tmp_path, capsys, monkeypatch):
+    fits = []
+    monkeypatch.setattr(main_module, "fit_timed", lambda *a: fits.append(a))
+    target = tmp_path / "no" / "such" / "model.npz"
+    with pytest.raises(SystemExit) as exc:
+        main([*QUICK, "--save", str(target)])
+    assert exc.value.code == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert f"argument --save: the folder '{target.parent}' does not exist" in err
+    assert "create it first" in err
+    assert fits == [] and not target.parent.exists()  # refused before any work
+
+
+def test_save_to_a_folder_name_or_a_read_only_folder(tmp_path, capsys, monkeypatch):
+    with pytest.raises(SystemExit) as exc:
+        main([*QUICK, "--save", str(tmp_path)])
+    assert exc.value.code == 2
+    assert "is a folder; give a file name" in capsys.readouterr().err
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o500)
+    if os.access(locked, os.W_OK):  # root: permissions are not enforced
+        real = os.access
+        monkeypatch.setattr(os, "access", lambda path, mode: (
+            False if os.fspath(path) == str(locked) else real(path, mode)))
+    with pytest.raises(SystemExit) as exc:
+        main([*QUICK, "--save", str(locked / "model.npz")])
+    assert exc.value.code == 2
+    assert "is not writable (permission denied)" in capsys.readouterr().err
+
+
+def test_pca_refuses_a_safe_format_name_before_training(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(main_module, "fit_timed", lambda *a: pytest.fail("trained"))
+    with pytest.raises(SystemExit) as exc:
+        main(["--pca", "10", *QUICK, "--save", str(tmp_path / "model.npz")])
+    assert exc.value.code == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert "with --pca the model is a scikit-learn Pipeline" in err
+    assert str(tmp_path / "model.skops") in err and str(tmp_path / "model.joblib") in err
+    assert not (tmp_path / "model.npz").exists()
+
+
+def _loaded_with_printed_loader(out, path):
+    """Load ``path`` with the loader the command printed."""
+    loader = re.search(r"\(load it with (.+)\)\.$", out, re.MULTILINE).group(1)
+    if loader.startswith("skops.io.load"):
+        skops_io = pytest.importorskip("skops.io")
+        from sknumpy_mlp._persistence import SKOPS_TRUSTED_TYPES
+
+        assert loader == ("skops.io.load(path, trusted="
+                          "sknumpy_mlp._persistence.SKOPS_TRUSTED_TYPES)")
+        return skops_io.load(path, trusted=SKOPS_TRUSTED_TYPES)
+    if loader.startswith("joblib.load"):
+        return joblib.load(path)
+    assert loader == "sknumpy_mlp.load"
+    return sknumpy_mlp.load(path)
+
+
+@pytest.mark.parametrize("name, pca", [
+    ("model.skops", True), ("model.joblib", True), ("model.skops", False),
+    ("model.pkl", False), ("model.npz", False)])
+def test_saved_file_loads_with_the_printed_loader(tmp_path, capsys, name, pca):
+    if name.endswith(".skops"):
+        pytest.importorskip("skops")
+    path = tmp_path / name
+    options = ["--pca", "10"] if pca else []
+    assert main([*options, *QUICK, "--save", str(path)]) == 0
+    out = capsys.readouterr().out
+    model = _loaded_with_printed_loader(out, path)
+    assert hasattr(model, "steps") == pca
+    _, _, X_test, y_test = datasets.load_digits_split()
+    X_test = X_test.astype(np.float32)
+    assert round(model.score(X_test, y_test), 4) == _accuracy(out)
+    refit = main_module.make_model(main_module.build_parser().parse_args(
+        [*options, *QUICK]))
+    with pytest.warns(ConvergenceWarning):
+        refit.fit(datasets.load_digits_split()[0].astype(np.float32),
+                  datasets.load_digits_split()[1])
+    np.testing.assert_array_equal(model.predict_proba(X_test), refit.predict_proba(X_test))
+
+
+def test_skops_name_without_skops_says_how_to_install(tmp_path, capsys, monkeypatch):
+    real = main_module.importlib.util.find_spec
+    monkeypatch.setattr(main_module.importlib.util, "find_spec",
+                        lambda name: None if name == "skops" else real(name))
+    with pytest.raises(SystemExit) as exc:
+        main([*QUICK, "--save", str(tmp_path / "model.skops")])
+    assert exc.value.code == 2
+    assert "pip install 'sknumpy_mlp[skops]'" in capsys.readouterr().err
+
+
+def test_version(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["--version"])
+    assert exc.value.code == 0
+    out = capsys.readouterr().out
+    assert out == f"{main_module._program_name()} {sknumpy_mlp.__version__}\n"
+    # One version: the installed metadata (pyproject) and the package agree.
+    assert sknumpy_mlp.__version__ == importlib.metadata.version("sknumpy_mlp")
+
+
+def test_model_line_shows_every_option_that_acts():
+    args = main_module.build_parser().parse_args(MODERN)
+    assert main_module.describe(args) == (
+        "hidden=32 activation=relu solver=adamw weight_decay=0.05 lr=0.001 "
+        "schedule=cosine warmup_iter=1 batch=auto max_iter=4 alpha=0.001 dropout=0.1 "
+        "batch_norm label_smoothing=0.1 class_weight=balanced")
+    default = main_module.describe(main_module.build_parser().parse_args([]))
+    assert default == ("hidden=256,128 activation=relu solver=adam lr=0.001 "
+                       "schedule=constant batch=auto max_iter=30 alpha=0.0001 dropout=0")
+
+
+@pytest.mark.parametrize("kept, message", [
+    (None, "does not exist; it should hold the four MNIST-format files"),
+    (0, "holds none of the four MNIST-format files"),
+    (3, "but lacks t10k-labels-idx1-ubyte (each may end in .gz)"),
+])
+def test_data_error_names_each_file_once(tmp_path, capsys, kept, message):
+    folder = tmp_path / "idx"
+    if kept is not None:
+        folder.mkdir()
+        _idx_folder(folder)
+        for stem in datasets._IDX_STEMS[kept:]:
+            (folder / stem).unlink()
+    with pytest.raises(SystemExit) as exc:
+        main(["--data", str(folder)])
+    assert exc.value.code == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert f"argument --data: {str(folder)!r}" in err or "argument --data: folder" in err
+    assert message in err
+    for stem in datasets._IDX_STEMS:
+        assert err.count(stem) == 1, err
+
+
+@pytest.mark.parametrize("option", [
+    "--learning-rate-init", "--alpha", "--weight-decay", "--dropout",
+    "--label-smoothing"])
+@pytest.mark.parametrize("value", ["inf", "-inf", "nan", "1e400"])
+def test_float_options_refuse_infinity_and_nan(option, value, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main([f"{option}={value}"])  # "--alpha -inf" would read -inf as an option
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert f"argument {option}: expected" in err and repr(value) in err
+    assert "infinity and NaN are not allowed" in err

@@ -9,7 +9,7 @@ gets an indicator and a neutral fill; a category not seen in ``fit`` does not fa
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
+from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin, _fit_context
 from sklearn.compose import ColumnTransformer
 from sklearn.impute import MissingIndicator, SimpleImputer
 from sklearn.pipeline import make_pipeline
@@ -238,6 +238,7 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         self.fit_transform(X)
         return self
 
+    @_fit_context(prefer_skip_nested_validation=True)  # inner ones get valid params
     def fit_transform(self, X, y=None):
         """Fit to ``X`` and return its transformed values.
 
@@ -253,7 +254,6 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         ndarray of shape (n_samples, n_features_out)
             Columns as described by ``get_feature_names_out()``.
         """
-        self._validate_params()
         X = self._check_input(X, reset=True)
         kinds = self._column_kinds(X)
         self.column_transformer_ = ColumnTransformer(
@@ -264,7 +264,7 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         if codes is None:
             self.code_cardinalities_ = np.zeros(0, dtype=np.intp)
         else:
-            encoder = codes[1]
+            encoder = codes.named_steps["ordinalencoder"]
             self.code_cardinalities_ = np.array(
                 [1 + sum(not _isna(c) for c in cats) for cats in encoder.categories_],
                 dtype=np.intp)

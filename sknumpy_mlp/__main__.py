@@ -278,8 +278,9 @@ def make_estimator(args):
     """Build the classifier the options describe (not fitted)."""
     from ._estimator import MLPScratchClassifier
 
-    verbose = 0 if args.quiet else 1  # scikit-learn's per-epoch lines
-    return MLPScratchClassifier(
+    bar = None if args.quiet else _progress_bar()
+    verbose = 0 if args.quiet or bar is not None else 1  # scikit-learn's epoch lines
+    clf = MLPScratchClassifier(
         hidden_layer_sizes=args.hidden, activation=args.activation,
         solver=args.solver, learning_rate=args.learning_rate,
         learning_rate_init=args.learning_rate_init, warmup_iter=args.warmup_iter,
@@ -288,6 +289,23 @@ def make_estimator(args):
         label_smoothing=args.label_smoothing, class_weight=args.class_weight,
         early_stopping=args.early_stopping, random_state=args.random_state,
         verbose=verbose)
+    return clf if bar is None else clf.set_callbacks(bar)
+
+
+def _progress_bar():
+    """scikit-learn's live ProgressBar on a terminal, when it and rich are installed.
+
+    In logs and pipes (no terminal), and with scikit-learn < 1.9 or without rich (the
+    ``progress`` extra), training prints scikit-learn's per-epoch lines instead.
+    """
+    if not sys.stdout.isatty():
+        return None
+    try:
+        from sklearn.callback import ProgressBar
+
+        return ProgressBar()
+    except ImportError:  # no sklearn.callback (< 1.9), or no rich
+        return None
 
 
 def make_model(args):

@@ -4,6 +4,7 @@ import gzip
 import importlib.metadata
 import os
 import re
+import sys
 
 import joblib
 import numpy as np
@@ -411,3 +412,19 @@ def test_float_options_refuse_infinity_and_nan(option, value, capsys):
     err = capsys.readouterr().err
     assert f"argument {option}: expected" in err and repr(value) in err
     assert "infinity and NaN are not allowed" in err
+
+
+def test_progress_bar_on_a_terminal_lines_elsewhere(monkeypatch):
+    """A terminal gets scikit-learn's live ProgressBar; logs and pipes get plain lines."""
+    pytest.importorskip("rich")
+    callback = pytest.importorskip("sklearn.callback")
+    args = main_module.build_parser().parse_args([])
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True, raising=False)
+    clf = main_module.make_estimator(args)
+    assert clf.verbose == 0
+    assert [type(c) for c in clf._skl_callbacks] == [callback.ProgressBar]
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: False, raising=False)
+    clf = main_module.make_estimator(args)
+    assert clf.verbose == 1 and not hasattr(clf, "_skl_callbacks")
+    quiet = main_module.make_estimator(main_module.build_parser().parse_args(["--quiet"]))
+    assert quiet.verbose == 0 and not hasattr(quiet, "_skl_callbacks")

@@ -1,10 +1,12 @@
-"""Output heads: an output activation fused with its cross-entropy loss.
+"""Classification heads: an output activation fused with its cross-entropy loss.
 
 Fusing the pair is what makes the output gradient the simple ``p - t``: each
 head computes the loss from the logits with a log-sum-exp (or softplus), so it
 stays finite for any finite logits, and writes the gradient over the logits in
 place. ``y`` is an indicator matrix of shape (n_samples, n_outputs), bool or
-float; ``z`` holds the logits, float32 or float64, and keeps its dtype.
+float; ``z`` holds the logits, float32 or float64, and keeps its dtype. (The
+regression heads are in :mod:`._regression_losses`; every head offers ``activate``,
+``predict``, ``loss_and_grad`` and ``score_and_loss``.)
 """
 
 import numpy as np
@@ -37,7 +39,34 @@ def _finish(z, t, per_sample, sample_weight, scale):
     return float(np.dot(sample_weight, per_sample.astype(np.float64, copy=False)))
 
 
-class SoftmaxCrossEntropy:
+class _ClassificationHead:
+    """What both classification heads share: clipped probabilities and accuracy."""
+
+    def predict(self, z):
+        """Probabilities from the logits ``z`` (in place), strictly inside (0, 1).
+
+        Clipping keeps log-probabilities finite and never claims a probability is
+        certain (it changes values below 1 ulp).
+        """
+        proba = self.activate(z)
+        eps = np.finfo(proba.dtype).eps
+        return np.clip(proba, eps, 1 - eps, out=proba)
+
+    def score_and_loss(self, proba, Y, sample_weight=None):
+        """Accuracy (scikit-learn's ``score``) and mean log-loss of ``proba``."""
+        eps = np.finfo(proba.dtype).eps
+        p = np.clip(proba, eps, 1 - eps)
+        correct, losses = self._correct_and_losses(proba, p, Y)
+        return (float(np.average(correct, weights=sample_weight)),
+                float(np.average(losses, weights=sample_weight)))
+
+    def per_sample_loss(self, proba, Y):
+        """Log-loss of each row of ``proba``, shape (n_samples,)."""
+        eps = np.finfo(proba.dtype).eps
+        return self._correct_and_losses(proba, np.clip(proba, eps, 1 - eps), Y)[1]
+
+
+class SoftmaxCrossEntropy(_ClassificationHead):
     r"""Softmax output with categorical cross-entropy, for ``k >= 2`` classes.
 
     Notes
@@ -97,6 +126,11 @@ class SoftmaxCrossEntropy:
         z /= z.sum(axis=1, keepdims=True)
         return z
 
+    @staticmethod
+    def _correct_and_losses(proba, p, Y):
+        correct = proba.argmax(axis=1) == Y.argmax(axis=1)
+        return correct, -np.log(p[Y.astype(bool)])
+
     def loss_and_grad(self, z, y, sample_weight=None, label_smoothing=0.0, scale=1.0):
         """Return the summed cross-entropy; overwrite ``z`` with its gradient.
 
@@ -129,7 +163,7 @@ class SoftmaxCrossEntropy:
         return _finish(z, t, per_sample, sample_weight, scale)
 
 
-class SigmoidBinaryCrossEntropy:
+class SigmoidBinaryCrossEntropy(_ClassificationHead):
     r"""Independent sigmoid outputs with binary cross-entropy.
 
     Used for binary problems (one output column) and for multilabel problems
@@ -178,6 +212,11 @@ class SigmoidBinaryCrossEntropy:
     def activate(self, z):
         """Apply the logistic sigmoid to ``z`` in place and return it."""
         return expit(z, out=z)
+
+    @staticmethod
+    def _correct_and_losses(proba, p, Y):
+        correct = np.all((proba > 0.5) == Y.astype(bool), axis=1)
+        return correct, -(Y * np.log(p) + (1 - Y) * np.log1p(-p)).sum(axis=1)
 
     def loss_and_grad(self, z, y, sample_weight=None, label_smoothing=0.0, scale=1.0):
         """Return the summed binary cross-entropy; overwrite ``z`` with its gradient.

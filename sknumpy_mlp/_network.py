@@ -237,7 +237,7 @@ class Network:
 
     # --------------------------------------------------------------- inference
     def predict_output(self, X, coefs=None, intercepts=None):
-        """Output-layer probabilities for ``X``, in inference mode.
+        """The head's outputs for ``X`` (probabilities, or values), in inference mode.
 
         Allocates its own arrays (no shared workspace), so concurrent calls from several
         threads on one fitted network are safe. Dropout is the identity here and batch
@@ -257,11 +257,7 @@ class Network:
             a = self.activation.forward(z, z)
         z = a @ coefs[-1] if sparse.issparse(a) else np.dot(a, coefs[-1])
         z += intercepts[-1]
-        proba = self.head.activate(z)
-        # Keep probabilities strictly inside (0, 1): log-probabilities stay finite and
-        # a probability is never claimed to be certain (changes values below 1 ulp).
-        eps = np.finfo(proba.dtype).eps
-        return np.clip(proba, eps, 1 - eps, out=proba)
+        return self.head.predict(z)  # probabilities (clipped), or regression values
 
 
 class Workspace:

@@ -18,7 +18,6 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import gen_batches, shuffle
 from threadpoolctl import ThreadpoolController
 
-from ._losses import SoftmaxCrossEntropy
 from ._sampling import row_keys
 from ._schedules import LearningRate  # noqa: F401 (its home until 0.1: older pickles)
 
@@ -68,9 +67,9 @@ class History:
 class StoppingRule:
     """scikit-learn's rule: stop after ``n_iter_no_change`` epochs without a ``tol`` gain.
 
-    The monitored quantity is the validation accuracy when early stopping is on and the
-    training loss otherwise. Returns whether the latest epoch is the best so far, so the
-    caller can keep those weights.
+    The monitored quantity is the validation score (the head's: accuracy or R^2) when
+    early stopping is on and the training loss otherwise. Returns whether the latest
+    epoch is the best so far, so the caller can keep those weights.
 
     One refinement over scikit-learn: with early stopping, ties in validation accuracy
     are broken by the validation loss. Accuracy is coarse on a small hold-out and often
@@ -115,20 +114,15 @@ class StoppingRule:
 
 
 def evaluate(net, X, Y, sample_weight=None):
-    """Accuracy (scikit-learn's ``score``) and mean log-loss of ``net`` on ``(X, Y)``."""
-    proba = net.predict_output(X)
-    if not np.all(np.isfinite(proba)):
+    """The head's score and mean loss of ``net`` on ``(X, Y)`` (NaN if outputs overflow).
+
+    The score is what the estimator's ``score`` reports (accuracy for the classifier,
+    R^2 for the regressor), the loss what training minimizes, without the L2 term.
+    """
+    output = net.predict_output(X)
+    if not np.all(np.isfinite(output)):
         return np.nan, np.nan
-    eps = np.finfo(proba.dtype).eps
-    p = np.clip(proba, eps, 1 - eps)
-    if isinstance(net.head, SoftmaxCrossEntropy):
-        correct = proba.argmax(axis=1) == Y.argmax(axis=1)
-        losses = -np.log(p[Y.astype(bool)])
-    else:
-        correct = np.all((proba > 0.5) == Y.astype(bool), axis=1)
-        losses = -(Y * np.log(p) + (1 - Y) * np.log1p(-p)).sum(axis=1)
-    return (float(np.average(correct, weights=sample_weight)),
-            float(np.average(losses, weights=sample_weight)))
+    return net.head.score_and_loss(output, Y, sample_weight)
 
 
 class StochasticTrainer:
@@ -264,7 +258,9 @@ class StochasticTrainer:
                     loss = self.run_epoch(X, Y, sample_weight, ws, order, history, keys)
                 what = self._divergence(loss, best_loss)
                 if what is not None:
-                    self._fall_back(X, [last_good, start])
+                    self._fall_back(X, Y, [last_good, start])
+                    if validation is not None:
+                        self._record_diverged(loss, X.shape[0], history)
                     warnings.warn(
                         f"Training diverged in epoch {history.n_iter + 1}: {what}. Stopped "
                         "and kept the last weights that gave finite outputs. Lower "
@@ -311,19 +307,48 @@ class StochasticTrainer:
             return "the loss is not finite"
         return None
 
-    def _fall_back(self, X, snapshots):
-        """Restore the first snapshot whose outputs on ``X`` are all finite.
+    def _finite_on(self, X, Y):
+        """Whether the network's outputs and losses on ``(X, Y)`` are all finite."""
+        head = self.net.head
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            for rows in gen_batches(X.shape[0], 4096):
+                output = self.net.predict_output(X[rows])
+                if not (np.isfinite(output).all()
+                        and np.isfinite(head.per_sample_loss(output, Y[rows])).all()):
+                    return False
+        return True
+
+    def _fall_back(self, X, Y, snapshots):
+        """Restore the first snapshot whose outputs and losses on ``X`` are finite.
 
         The weights at the start of an epoch come from the previous epoch's last step,
         which no loss has checked; if they overflow on ``X`` (float32, large features),
-        the weights this call started from are the next candidate.
+        the weights this call started from are the next candidate. When even those
+        overflow, no weights of this fit can describe ``X``: scikit-learn's error.
         """
         for snapshot in snapshots:
             snapshot.restore(self.net)
-            with np.errstate(over="ignore", invalid="ignore"):
-                if all(np.isfinite(self.net.predict_output(X[rows])).all()
-                       for rows in gen_batches(X.shape[0], 4096)):
-                    return
+            if self._finite_on(X, Y):
+                return
+        raise ValueError(
+            "Solver produced non-finite parameter weights. The input data may contain "
+            "large values and need to be preprocessed. (Not even the weights this fit "
+            "started from give finite outputs on it: scale the features, e.g. with a "
+            "StandardScaler.)")
+
+    @staticmethod
+    def _record_diverged(loss, n, history):
+        """Record a diverged epoch under early stopping, as scikit-learn does.
+
+        Its validation score and loss cannot be measured: they are NaN, which is what
+        scikit-learn's ``validation_scores_`` ends with after a divergence (code and
+        its own tests look for it). The weights kept are still the last good ones.
+        """
+        history.n_iter += 1
+        history.t += n
+        history.loss_curve.append(loss)
+        history.validation_scores.append(np.nan)
+        history.validation_losses.append(np.nan)
 
     def _end_epoch(self, loss, n, history, validation, best):
         """Record the epoch and keep the best weights; return True to stop training."""

@@ -29,7 +29,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
-import sknumpy_mlp._estimator as estimator_module
+import sknumpy_mlp._base as estimator_module  # where the fits look these names up
 from sknumpy_mlp import MLPScratchClassifier
 from sknumpy_mlp._schedules import learning_rate_at
 from sknumpy_mlp.datasets import load_digits_split

@@ -18,7 +18,7 @@ import pytest
 from scipy import sparse
 from sklearn.exceptions import NotFittedError
 
-import sknumpy_mlp._estimator as estimator_module
+import sknumpy_mlp._base as estimator_module  # where the fits look these names up
 from sknumpy_mlp import MLPScratchClassifier
 from sknumpy_mlp._training import StochasticTrainer
 

@@ -369,8 +369,10 @@ class BaseMLPScratch(CallbackSupportMixin, BaseEstimator):
         salt = rng.randint(np.iinfo(np.int32).max)
         train, val = holdout_split(X, strata, sample_weight, self.validation_fraction, salt)
         if val.size < 2:
+            n = X.shape[0]
             raise ValueError("The validation set is too small. Increase "
-                             "'validation_fraction' or the size of your dataset.")
+                             "'validation_fraction' or the size of your dataset "
+                             f"({n} sample{'s' if n != 1 else ''}, {val.size} held out).")
         sw_tr, sw_val = ((None, None) if sample_weight is None
                          else (sample_weight[train], sample_weight[val]))
         return X[train], Y[train], sw_tr, (X[val], Y[val], sw_val)

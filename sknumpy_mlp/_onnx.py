@@ -1,9 +1,11 @@
-"""ONNX export of a fitted MLPScratchClassifier, built node by node with onnx.helper.
+"""ONNX export of a fitted MLPScratchClassifier or MLPScratchRegressor (onnx.helper).
 
 The graph mirrors :meth:`Network.predict_output`: per layer a ``MatMul`` and an ``Add``
-(batch normalization folded into them), the hidden activation, then ``Softmax`` or
-``Sigmoid``; the labels come from the probabilities exactly as ``predict`` derives them
-(``ArgMax``, or ``p > 0.5``) and are mapped to ``classes_`` with a ``Gather``.
+(batch normalization folded into them), the hidden activation, then the head. For the
+classifier, ``Softmax`` or ``Sigmoid``; the labels come from the probabilities exactly
+as ``predict`` derives them (``ArgMax``, or ``p > 0.5``) and are mapped to ``classes_``
+with a ``Gather``. For the regressor, the identity (or ``Exp`` for ``loss='poisson'``)
+gives ``"variable"``, shaped as ``predict``'s output.
 :mod:`onnx` is imported only when :func:`to_onnx` runs (optional extra ``onnx``).
 """
 
@@ -19,11 +21,11 @@ MIN_OPSET = 13  # Softmax(axis=-1) on the last axis only, as predict_proba compu
 
 
 def to_onnx(estimator, *, opset=None):
-    r"""Export a fitted :class:`MLPScratchClassifier` to an ONNX model.
+    r"""Export a fitted :class:`MLPScratchClassifier` or regressor to an ONNX model.
 
     Parameters
     ----------
-    estimator : MLPScratchClassifier
+    estimator : MLPScratchClassifier or MLPScratchRegressor
         The fitted estimator.
     opset : int, default=None
         Opset of the default ONNX domain, at least 13; None means 17. Only standard
@@ -37,7 +39,9 @@ def to_onnx(estimator, *, opset=None):
         outputs ``"label"`` (shape ``[N]``: ``classes_`` as int64, string, bool or
         float; multilabel: an int64 indicator of shape ``[N, n_outputs_]``) and
         ``"probabilities"`` (float32, ``[N, n_classes]``, as ``predict_proba``;
-        binary problems give ``[1 - p, p]``). It passes ``onnx.checker.check_model``.
+        binary problems give ``[1 - p, p]``). For a regressor, the one output is
+        ``"variable"`` (float32, ``[N]`` for one target, ``[N, n_outputs_]`` for
+        several, as ``predict``). It passes ``onnx.checker.check_model``.
 
     Raises
     ------
@@ -83,15 +87,18 @@ def to_onnx(estimator, *, opset=None):
             "`pip install sknumpy_mlp[onnx]` (or `pip install onnx onnxruntime`)."
         ) from exc
     from ._estimator import MLPScratchClassifier
+    from ._regressor import MLPScratchRegressor
 
-    if not isinstance(estimator, MLPScratchClassifier):
-        raise TypeError(f"to_onnx expects an MLPScratchClassifier, got "
-                        f"{type(estimator).__name__}.")
+    if not isinstance(estimator, MLPScratchClassifier | MLPScratchRegressor):
+        raise TypeError(f"to_onnx expects an MLPScratchClassifier or an "
+                        f"MLPScratchRegressor, got {type(estimator).__name__}.")
     check_is_fitted(estimator)
     opset = _check_opset(opset, onnx)
     graph = _Graph(onnx)
     logits = _body(graph, estimator)
-    outputs = _head(graph, estimator, logits)
+    head = (_regression_head if isinstance(estimator, MLPScratchRegressor)
+            else _head)
+    outputs = head(graph, estimator, logits)
     return graph.model(estimator, outputs, opset)
 
 
@@ -146,13 +153,13 @@ class _Graph:
         h, tp = self.helper, self.onnx.TensorProto
         outputs = [h.make_tensor_value_info(*out) for out in outputs]
         inputs = [h.make_tensor_value_info("X", tp.FLOAT, [None, est.n_features_in_])]
-        graph = h.make_graph(self.nodes, "MLPScratchClassifier", inputs, outputs,
-                             self.initializers)
+        name = type(est).__name__
+        graph = h.make_graph(self.nodes, name, inputs, outputs, self.initializers)
         opsets = [h.make_opsetid("", opset)]
         model = h.make_model(graph, opset_imports=opsets, producer_name="sknumpy_mlp",
                              producer_version=__version__,
                              ir_version=h.find_min_ir_version_for(opsets))
-        model.doc_string = "MLPScratchClassifier exported by sknumpy_mlp.to_onnx"
+        model.doc_string = f"{name} exported by sknumpy_mlp.to_onnx"
         self.onnx.checker.check_model(model, full_check=True)
         return model
 
@@ -226,6 +233,17 @@ def _head(g, est, logits):
     classes = g.const("classes", _onnx_classes(est.classes_))
     g.op("Gather", classes, index, axis=0, name="label")
     return [("label", g.initializers[-1].data_type, [None]), proba_out]
+
+
+def _regression_head(g, est, logits):
+    """The regressor's output, ``"variable"``: identity or exp, flat for one target."""
+    tp = g.onnx.TensorProto
+    out = g.op("Exp", logits) if est.out_activation_ == "exp" else logits
+    if est.n_outputs_ == 1:
+        g.op("Reshape", out, g.const("flat", np.array([-1], np.int64)), name="variable")
+        return [("variable", tp.FLOAT, [None])]
+    g.op("Identity", out, name="variable")
+    return [("variable", tp.FLOAT, [None, est.n_outputs_])]
 
 
 def _onnx_classes(classes):

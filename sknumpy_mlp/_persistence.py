@@ -58,6 +58,8 @@ from ._activations import ACTIVATIONS
 from ._estimator import MLPScratchClassifier
 from ._losses import get_loss
 from ._network import Network
+from ._regression_losses import REGRESSION_HEADS
+from ._regressor import MLPScratchRegressor
 from ._training import History
 
 FORMAT_NAME = "sknumpy_mlp"
@@ -101,9 +103,12 @@ _READ_ERRORS = (OSError, EOFError, ValueError, TypeError, KeyError, IndexError,
 #: is arrays, numbers and strings; none runs code on load beyond rebuilding views.
 SKOPS_TRUSTED_TYPES = (
     "sknumpy_mlp._estimator.MLPScratchClassifier",
+    "sknumpy_mlp._regressor.MLPScratchRegressor",
     "sknumpy_mlp._network.Network",
     "sknumpy_mlp._losses.SoftmaxCrossEntropy",
     "sknumpy_mlp._losses.SigmoidBinaryCrossEntropy",
+    "sknumpy_mlp._regression_losses.IdentitySquaredError",
+    "sknumpy_mlp._regression_losses.ExpPoissonDeviance",
     "sknumpy_mlp._optimizers.SGD",
     "sknumpy_mlp._optimizers.Adam",
     "sknumpy_mlp._optimizers.AdamW",
@@ -113,17 +118,24 @@ SKOPS_TRUSTED_TYPES = (
 )
 
 
+#: The estimators a file may hold, by the name it records.
+_ESTIMATORS = {cls.__name__: cls for cls in (MLPScratchClassifier, MLPScratchRegressor)}
+#: A regressor's output activation -> its head (the fitted state, not ``loss``, which
+#: set_params may have changed since the fit).
+_REGRESSION_OUTPUTS = {cls.out_activation: cls for cls in REGRESSION_HEADS.values()}
+
+
 class ModelFileError(ValueError):
     """Raised by :func:`load` for a file that is not a valid model file."""
 
 
 # ------------------------------------------------------------------------ saving
 def save(estimator, path):
-    """Save a fitted :class:`MLPScratchClassifier` to a safe ``.npz`` model file.
+    """Save a fitted :class:`MLPScratchClassifier` or regressor to a safe model file.
 
     Parameters
     ----------
-    estimator : MLPScratchClassifier
+    estimator : MLPScratchClassifier or MLPScratchRegressor
         A fitted estimator (subclasses are refused: they would load as the base class).
     path : str, path-like or writable binary file object
         Destination, written as is (no ``.npz`` suffix is appended).
@@ -152,9 +164,9 @@ def save(estimator, path):
     >>> bool((load(buffer).predict_proba(X) == clf.predict_proba(X)).all())
     True
     """
-    if type(estimator) is not MLPScratchClassifier:
-        raise TypeError(f"save expects an MLPScratchClassifier, got "
-                        f"{type(estimator).__name__}.")
+    if type(estimator) not in _ESTIMATORS.values():
+        raise TypeError(f"save expects an MLPScratchClassifier or an MLPScratchRegressor, "
+                        f"got {type(estimator).__name__}.")
     check_is_fitted(estimator)
     meta, arrays = _encode_model(estimator)
     text = json.dumps(meta, indent=1, allow_nan=True)
@@ -190,13 +202,20 @@ def _encode_model(est):
         "network": {"layer_units": list(net.layer_units),
                     "activation": net.activation_name, "batch_norm": net.batch_norm,
                     "dropout": list(net.dropout), "dtype": net.dtype.name},
-        "target": {"type": est._label_binarizer.y_type_,
-                   "sparse_input": bool(est._label_binarizer.sparse_input_),
-                   "classes": _encode_classes(est.classes_)},
+        "target": _encode_target(est),
         "fitted": fitted,
         "history": history,
     }
     return meta, arrays
+
+
+def _encode_target(est):
+    """The classifier's label encoding; a regressor's target needs none (null)."""
+    if not hasattr(est, "classes_"):
+        return None
+    return {"type": est._label_binarizer.y_type_,
+            "sparse_input": bool(est._label_binarizer.sparse_input_),
+            "classes": _encode_classes(est.classes_)}
 
 
 def _encode_params(est):
@@ -273,8 +292,9 @@ def load(path):
 
     Returns
     -------
-    estimator : MLPScratchClassifier
-        A fitted estimator whose ``predict_proba`` is bit-for-bit the original's. It
+    estimator : MLPScratchClassifier or MLPScratchRegressor
+        A fitted estimator whose ``predict_proba`` (or ``predict``) is bit-for-bit the
+        original's. It
         supports ``partial_fit`` and ``warm_start`` fits, with a fresh optimizer
         (Adam moments, momentum and the schedule's clock are not saved).
 
@@ -393,22 +413,33 @@ def _build(meta, arrays):
     _check_header(meta)
     net_meta = _check_network(meta["network"])
     units = net_meta["layer_units"]
-    lb, multilabel = _check_target(meta["target"], units[-1])
-    fitted = _check_fitted(meta["fitted"], units, multilabel)
-    est = _make_estimator(meta["params"], arrays)
-    net = _make_network(net_meta, multilabel, arrays)
+    cls = _ESTIMATORS[meta["estimator"]]
+    if cls is MLPScratchRegressor:
+        if meta["target"] is not None:
+            raise ModelFileError("a regressor's target must be null.")
+        lb = None
+        fitted = _check_fitted(meta["fitted"], units, set(_REGRESSION_OUTPUTS))
+        head = _REGRESSION_OUTPUTS[fitted["out_activation_"]]()
+    else:
+        lb, multilabel = _check_target(meta["target"], units[-1])
+        out = "logistic" if multilabel or units[-1] == 1 else "softmax"
+        fitted = _check_fitted(meta["fitted"], units, {out})
+        head = get_loss(units[-1], multilabel)
+    est = _make_estimator(meta["params"], arrays, cls)
+    net = _make_network(net_meta, head, arrays)
     if arrays:
         raise ModelFileError(f"unused members {sorted(arrays)}.")
     est._network = net
     est.coefs_, est.intercepts_ = net.coefs, net.intercepts
-    est._label_binarizer, est.classes_ = lb, lb.classes_
+    if lb is not None:
+        est._label_binarizer, est.classes_ = lb, lb.classes_
     for name, value in fitted.items():
         setattr(est, name, value)
     est._history = _history(fitted, meta["history"])
     return est
 
 
-def _make_network(spec, multilabel, arrays):
+def _make_network(spec, head, arrays):
     """A fresh Network holding the saved buffers, their sizes checked first."""
     units, dtype = spec["layer_units"], np.dtype(spec["dtype"])
     n_norm = 2 * sum(units[1:-1]) if spec["batch_norm"] else 0
@@ -423,7 +454,7 @@ def _make_network(spec, multilabel, arrays):
             raise ModelFileError(f"{name} holds non-finite values.")
     # The network's own settings, not the hyperparameters: set_params after a fit may
     # have changed those without touching the fitted network.
-    net = Network(units, spec["activation"], get_loss(units[-1], multilabel), dtype,
+    net = Network(units, spec["activation"], head, dtype,
                   batch_norm=spec["batch_norm"], dropout=spec["dropout"])
     net.params[...] = values["params"]  # same dtype up to byte order: an exact copy
     net.state[...] = values["state"]
@@ -442,7 +473,7 @@ def _check_header(meta):
     if version != FORMAT_VERSION or type(version) is not int:
         raise ModelFileError(f"unknown format version {version!r}.")
     _check_keys(meta, _TOP_KEYS, _TOP_KEYS, "the metadata")
-    if meta["estimator"] != "MLPScratchClassifier":
+    if not isinstance(meta["estimator"], str) or meta["estimator"] not in _ESTIMATORS:
         raise ModelFileError(f"unknown estimator {meta['estimator']!r}.")
     versions = meta["versions"]
     if not isinstance(versions, dict) or not all(
@@ -538,14 +569,15 @@ def _decode_classes(spec):
     return classes
 
 
-def _check_fitted(spec, units, multilabel):
+def _check_fitted(spec, units, outputs):
+    """Check the fitted attributes; ``outputs`` are the output activations allowed."""
     _check_keys(spec, _REQUIRED_FITTED, _FITTED, "fitted")
     fitted = {name: _check_kind(_FITTED[name], value, name)
               for name, value in spec.items()}
     n_outputs = units[-1]
-    out = "logistic" if multilabel or n_outputs == 1 else "softmax"
-    if (fitted["n_features_in_"], fitted["n_layers_"], fitted["n_outputs_"],
-            fitted["out_activation_"]) != (units[0], len(units), n_outputs, out):
+    if ((fitted["n_features_in_"], fitted["n_layers_"], fitted["n_outputs_"])
+            != (units[0], len(units), n_outputs)
+            or fitted["out_activation_"] not in outputs):
         raise ModelFileError(f"n_features_in_, n_layers_, n_outputs_ and "
                              f"out_activation_ do not match the layers {units}.")
     names = fitted.get("feature_names_in_")
@@ -609,12 +641,12 @@ def _history(fitted, spec):
     return history
 
 
-def _make_estimator(spec, arrays):
+def _make_estimator(spec, arrays, cls):
     """Decode ``get_params()`` and run the estimator's own parameter validation."""
-    names = set(MLPScratchClassifier().get_params(deep=False))
+    names = set(cls().get_params(deep=False))
     _check_keys(spec, names, names, "params")
     params = {name: _decode(value, name, arrays, 0) for name, value in spec.items()}
-    est = MLPScratchClassifier(**params)
+    est = cls(**params)
     try:
         est._validate_params()
     except (ValueError, TypeError) as exc:

@@ -120,7 +120,7 @@ def test_bad_opset(opset):
 def test_unfitted_and_foreign_estimators():
     with pytest.raises(NotFittedError):
         to_onnx(MLPScratchClassifier())
-    with pytest.raises(TypeError, match="MLPScratchClassifier"):
+    with pytest.raises(TypeError, match="MLPScratchClassifier or an MLPScratchRegressor"):
         to_onnx(object())
 
 
@@ -129,3 +129,37 @@ def test_clear_error_without_onnx(monkeypatch):
     monkeypatch.setitem(sys.modules, "onnx", None)
     with pytest.raises(ImportError, match=r"pip install sknumpy_mlp\[onnx\]"):
         to_onnx(est)
+
+
+# --------------------------------------------------------------------- regressor
+def _fit_regressor(n_outputs=1, **params):
+    from sklearn.datasets import make_regression
+
+    from sknumpy_mlp import MLPScratchRegressor
+
+    X, y = make_regression(80, 6, n_targets=n_outputs, noise=0.1, random_state=0)
+    y = y / np.abs(y).max()
+    if params.get("loss") == "poisson":
+        y = np.exp(y)
+    params = {"hidden_layer_sizes": (7, 5), "max_iter": 20, "random_state": 0, **params}
+    return MLPScratchRegressor(**params).fit(X.astype(np.float32), y), X.astype(np.float32)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize("params", [
+    {}, {"loss": "poisson"}, {"activation": "gelu", "batch_norm": True},
+    {"activation": "tanh", "dropout": 0.1, "solver": "rmsprop"},
+], ids=["identity", "poisson", "gelu-bn", "tanh-dropout"])
+@pytest.mark.parametrize("n_outputs", [1, 3])
+def test_regressor_matches_predict(params, n_outputs):
+    est, X = _fit_regressor(n_outputs, **params)
+    model = to_onnx(est)
+    onnx.checker.check_model(model, full_check=True)
+    session = ort.InferenceSession(model.SerializeToString(),
+                                   providers=["CPUExecutionProvider"])
+    assert [o.name for o in session.get_outputs()] == ["variable"]
+    (values,) = session.run(["variable"], {"X": X})
+    expected = est.predict(X)
+    assert values.dtype == np.float32 and values.shape == expected.shape
+    np.testing.assert_allclose(values, expected, rtol=1e-5, atol=1e-5)
+    assert model.graph.name == "MLPScratchRegressor"

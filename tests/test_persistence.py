@@ -3,6 +3,7 @@
 import io
 import json
 import pickle
+import warnings
 import zipfile
 
 import joblib
@@ -11,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sklearn.datasets import make_classification, make_multilabel_classification
-from sklearn.exceptions import NotFittedError
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
 
 from sknumpy_mlp import MLPScratchClassifier, load, save
 from sknumpy_mlp._persistence import _FITTED, SKOPS_TRUSTED_TYPES, ModelFileError
@@ -471,3 +472,103 @@ def test_skops_roundtrip(case, tmp_path):
     _assert_same_model(est, loaded, X)
     if hasattr(loaded, "partial_fit") and not loaded.early_stopping:  # stochastic solver
         loaded.partial_fit(X, y)
+
+
+# --------------------------------------------------------------------- regressor
+REGRESSOR_CASES = {
+    "adam": dict(),
+    "poisson-lbfgs": dict(loss="poisson", solver="lbfgs"),
+    "multioutput-es": dict(early_stopping=True, solver="sgd"),
+    "bn-dropout-float32": dict(batch_norm=True, dropout=0.1, activation="silu",
+                               solver="adamw", learning_rate="cosine"),
+}
+
+
+def _fit_regressor(case):
+    from sklearn.datasets import make_regression
+
+    from sknumpy_mlp import MLPScratchRegressor
+
+    params = REGRESSOR_CASES[case]
+    X, y = make_regression(90, 5, n_targets=3 if "multi" in case else 1,
+                           random_state=0)
+    y = y / np.abs(y).max()
+    if params.get("loss") == "poisson":
+        y = np.exp(y)
+    X = X.astype(np.float32 if "float32" in case else np.float64)
+    params = {"hidden_layer_sizes": (6,), "max_iter": 15, "random_state": 0, **params}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return MLPScratchRegressor(**params).fit(X, y), X, y
+
+
+def _assert_same_regressor(a, b, X):
+    assert type(b) is type(a)
+    np.testing.assert_array_equal(b.predict(X), a.predict(X), strict=True)
+    assert b.get_params() == a.get_params()
+    for name in _FITTED:
+        assert hasattr(b, name) == hasattr(a, name), name
+        if hasattr(a, name):
+            np.testing.assert_equal(getattr(b, name), getattr(a, name))
+    assert b._history == a._history
+    assert not hasattr(b, "classes_")
+    assert all(np.shares_memory(c, b._network.params) for c in b.coefs_ + b.intercepts_)
+
+
+@pytest.mark.parametrize("case", REGRESSOR_CASES)
+def test_regressor_roundtrip_is_bit_identical(case, tmp_path):
+    est, X, y = _fit_regressor(case)
+    path = tmp_path / "model.skmlp"
+    save(est, path)
+    loaded = load(path)
+    _assert_same_regressor(est, loaded, X)
+    assert json.loads(bytes(np.load(path)["metadata"]))["target"] is None
+    if hasattr(loaded, "partial_fit") and not loaded.early_stopping:
+        loaded.partial_fit(X, y)  # a loaded regressor keeps training
+
+
+def test_regressor_head_comes_from_the_fit_not_the_parameters():
+    est, X, _ = _fit_regressor("poisson-lbfgs")
+    est.set_params(loss="squared_error")
+    loaded = _roundtrip(est)
+    _assert_same_regressor(est, loaded, X)
+    assert loaded.out_activation_ == "exp" and loaded.loss == "squared_error"
+
+
+@pytest.mark.parametrize("dump, load_", [
+    (pickle.dumps, pickle.loads),
+    (lambda est: _joblib_bytes(est), lambda raw: joblib.load(io.BytesIO(raw))),
+])
+def test_regressor_pickle_and_joblib(dump, load_):
+    est, X, _ = _fit_regressor("bn-dropout-float32")
+    _assert_same_regressor(est, load_(dump(est)), X)
+
+
+@pytest.mark.parametrize("case", ["adam", "multioutput-es", "bn-dropout-float32"])
+def test_regressor_skops_roundtrip(case, tmp_path):
+    sio = pytest.importorskip("skops.io")
+    est, X, _ = _fit_regressor(case)
+    path = tmp_path / "model.skops"
+    sio.dump(est, path)
+    untrusted = sio.get_untrusted_types(file=path)
+    assert set(untrusted) <= set(SKOPS_TRUSTED_TYPES)
+    _assert_same_regressor(est, sio.load(path, trusted=untrusted), X)
+
+
+def test_regressor_file_with_a_classifier_target_is_refused():
+    est, X, _ = _fit_regressor("adam")
+    clf, *_ = _fit("strings-float32")
+    buffer = io.BytesIO()
+    save(clf, buffer)
+    target = json.loads(bytes(np.load(io.BytesIO(buffer.getvalue()))["metadata"]))["target"]
+    buffer = io.BytesIO()
+    save(est, buffer)
+    with np.load(io.BytesIO(buffer.getvalue())) as npz:
+        arrays = {k: npz[k] for k in npz.files}
+    meta = json.loads(bytes(arrays["metadata"]))
+    meta["target"] = target
+    arrays["metadata"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
+    tampered = io.BytesIO()
+    np.savez(tampered, **arrays)
+    with pytest.raises(ModelFileError, match="target must be null"):
+        load(io.BytesIO(tampered.getvalue()))

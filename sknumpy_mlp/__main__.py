@@ -3,7 +3,9 @@
 ``python -m sknumpy_mlp`` (or the ``sknumpy-mlp`` console script) trains on
 scikit-learn's bundled 8x8 digits, which needs no download, then prints the test
 accuracy, a classification report and the fit time. ``--data DIR`` and
-``--fashion-mnist`` switch to MNIST-format IDX files; ``--help`` lists every option.
+``--fashion-mnist`` switch to MNIST-format IDX files; ``--regression`` trains an
+MLPScratchRegressor on scikit-learn's bundled diabetes data instead and prints R^2,
+MAE and RMSE; ``--help`` lists every option.
 """
 
 import argparse
@@ -35,7 +37,11 @@ Train sknumpy_mlp's MLPScratchClassifier (scikit-learn's MLPClassifier with a
 hand-written NumPy core) and print the test accuracy, a per-class report and the
 fit time. Without a data option it uses scikit-learn's bundled 8x8 digits
 (1,797 images, no download): 75% train, 25% test, pixels scaled to [0, 1].
-Data are converted to float32 for speed."""
+Data are converted to float32 for speed. --regression trains MLPScratchRegressor
+on scikit-learn's bundled diabetes data (442 patients, 10 features, a disease
+progression score; same 75/25 split) and prints R^2, MAE and RMSE instead: features
+and target are standardized on the training set, as a Pipeline and a
+TransformedTargetRegressor, so the default learning rate suits them."""
 
 _EPILOG = """\
 examples:
@@ -43,6 +49,7 @@ examples:
   python -m sknumpy_mlp --hidden 128 --solver sgd --learning-rate-init 0.05
   python -m sknumpy_mlp --fashion-mnist --max-iter 15 --batch-size 128
   python -m sknumpy_mlp --data ~/mnist --early-stopping --save mnist.npz
+  python -m sknumpy_mlp --regression --hidden 64 --early-stopping --save diabetes.skops
   python -m sknumpy_mlp --fashion-mnist --pca 200 --hidden 1024,512 --solver adamw \\
       --learning-rate cosine --max-iter 30 --batch-size 256 --dropout 0.3 \\
       --batch-norm --label-smoothing 0.1 --threads 2"""
@@ -132,6 +139,13 @@ def build_parser():
              "ship them: train-images-idx3-ubyte, train-labels-idx1-ubyte, "
              "t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte (each may end in .gz)")
     source.add_argument(
+        "--regression", action="store_true",
+        help="train MLPScratchRegressor on scikit-learn's bundled diabetes data "
+             "(442 samples, 10 features, no download) and report R^2, MAE and RMSE; "
+             "features and target are standardized on the training set (a Pipeline "
+             "and a TransformedTargetRegressor, saved with the model, so --save needs "
+             "a .skops or .joblib name)")
+    source.add_argument(
         "--fashion-mnist", action="store_true",
         help="use Fashion-MNIST as installed by Debian's package dataset-fashion-mnist "
              "(apt-get install dataset-fashion-mnist), or from the folder named by "
@@ -182,11 +196,12 @@ def build_parser():
         help="batch normalization after each hidden layer")
     model.add_argument(
         "--label-smoothing", type=_fraction(), default=0.0, metavar="EPS",
-        help="mix the one-hot targets with the uniform distribution, in [0, 1) "
-             "(default: 0)")
+        help="mix the one-hot targets with the uniform distribution, in [0, 1); "
+             "classification only (default: 0)")
     model.add_argument(
         "--class-weight", choices=["balanced"], default=None,
-        help="'balanced' weighs each class by n_samples / (n_classes * count)")
+        help="'balanced' weighs each class by n_samples / (n_classes * count); "
+             "classification only")
     model.add_argument(
         "--pca", type=_positive(int), default=None, metavar="N",
         help="project the inputs on their first N principal components (scikit-learn's "
@@ -195,8 +210,8 @@ def build_parser():
              "much faster (default: off)")
     model.add_argument(
         "--early-stopping", action="store_true",
-        help="hold out 10%% of the training data, stop when its accuracy stops "
-             "improving and keep the best weights")
+        help="hold out 10%% of the training data, stop when its accuracy (R^2 with "
+             "--regression) stops improving and keep the best weights")
     model.add_argument(
         "--random-state", type=int, default=0, metavar="SEED",
         help="seed of the initialization, shuffling and dropout (default: 0)")
@@ -223,10 +238,54 @@ def build_parser():
     return parser
 
 
+# Options that only a classifier reads; with --regression they are refused.
+_CLASSIFICATION_ONLY = {"label_smoothing": "--label-smoothing",
+                        "class_weight": "--class-weight"}
+
+
+def parse_args(parser, argv):
+    """Parse ``argv``; refuse classification-only options given with --regression.
+
+    ``--data`` and ``--fashion-mnist`` share a mutually exclusive group with
+    ``--regression``, so argparse refuses those itself. The classification-only
+    options are parsed into a namespace where they are already None: argparse
+    then leaves them None unless given, which tells "given as 0" from "not given".
+    """
+    args = parser.parse_args(argv, namespace=argparse.Namespace(
+        **dict.fromkeys(_CLASSIFICATION_ONLY)))
+    for dest, option in _CLASSIFICATION_ONLY.items():
+        if args.regression and getattr(args, dest) is not None:
+            parser.error(f"argument {option}: not allowed with argument "
+                         "--regression (it acts on class labels)")
+    if args.label_smoothing is None:
+        args.label_smoothing = parser.get_default("label_smoothing")
+    return args
+
+
+def load_diabetes_split():
+    """scikit-learn's bundled diabetes data, split 75/25 with a fixed seed.
+
+    Returns
+    -------
+    X_train, y_train, X_test, y_test : ndarray
+        331 training and 111 test samples, 10 features (as scikit-learn ships
+        them: centred, each column scaled to unit norm), float targets.
+    """
+    from sklearn.datasets import load_diabetes
+    from sklearn.model_selection import train_test_split
+
+    X, y = load_diabetes(return_X_y=True)
+    X_train, X_test, y_train, y_test = train_test_split(
+        X, y, test_size=0.25, random_state=0)
+    return X_train, y_train, X_test, y_test
+
+
 def load_data(args, parser):
     """Return ``(X_train, y_train, X_test, y_test, name, target_names)``."""
     from . import datasets
 
+    if args.regression:
+        return (*load_diabetes_split(), "scikit-learn diabetes (regression)", None)
     if args.fashion_mnist:
         folder = datasets.find_fashion_mnist()
         if folder is None:
@@ -275,21 +334,29 @@ def _missing_idx_files(folder):
 
 
 def make_estimator(args):
-    """Build the classifier the options describe (not fitted)."""
+    """Build the classifier (the regressor with --regression) the options describe.
+
+    The estimator is not fitted.
+    """
     from ._estimator import MLPScratchClassifier
+    from ._regressor import MLPScratchRegressor
 
     bar = None if args.quiet else _progress_bar()
     verbose = 0 if args.quiet or bar is not None else 1  # scikit-learn's epoch lines
-    clf = MLPScratchClassifier(
+    common = dict(
         hidden_layer_sizes=args.hidden, activation=args.activation,
         solver=args.solver, learning_rate=args.learning_rate,
         learning_rate_init=args.learning_rate_init, warmup_iter=args.warmup_iter,
         alpha=args.alpha, weight_decay=args.weight_decay, batch_size=args.batch_size,
         max_iter=args.max_iter, dropout=args.dropout, batch_norm=args.batch_norm,
-        label_smoothing=args.label_smoothing, class_weight=args.class_weight,
         early_stopping=args.early_stopping, random_state=args.random_state,
         verbose=verbose)
-    return clf if bar is None else clf.set_callbacks(bar)
+    if getattr(args, "regression", False):
+        est = MLPScratchRegressor(**common)
+    else:
+        est = MLPScratchClassifier(label_smoothing=args.label_smoothing,
+                                   class_weight=args.class_weight, **common)
+    return est if bar is None else est.set_callbacks(bar)
 
 
 def _progress_bar():
@@ -309,14 +376,33 @@ def _progress_bar():
 
 
 def make_model(args):
-    """The estimator, behind a PCA in a Pipeline when ``--pca`` asks for one."""
-    clf = make_estimator(args)
-    if args.pca is None:
-        return clf
-    from sklearn.decomposition import PCA
+    """The estimator, behind a PCA in a Pipeline when ``--pca`` asks for one.
+
+    With ``--regression`` the features are standardized first (a StandardScaler
+    at the head of the Pipeline) and the target too, by a TransformedTargetRegressor
+    around it: diabetes scores run from 25 to 346, and an identity output started
+    near 0 would spend most of its epochs at the default learning rate reaching
+    their mean (R^2 about -1.9 after 30 epochs, 0.28 with the target standardized).
+    """
     from sklearn.pipeline import make_pipeline
 
-    return make_pipeline(PCA(args.pca, random_state=args.random_state), clf)
+    est = make_estimator(args)
+    steps = []
+    if getattr(args, "regression", False):
+        from sklearn.preprocessing import StandardScaler
+
+        steps.append(StandardScaler())
+    if args.pca is not None:
+        from sklearn.decomposition import PCA
+
+        steps.append(PCA(args.pca, random_state=args.random_state))
+    model = make_pipeline(*steps, est) if steps else est
+    if getattr(args, "regression", False):
+        from sklearn.compose import TransformedTargetRegressor
+        from sklearn.preprocessing import StandardScaler
+
+        model = TransformedTargetRegressor(regressor=model, transformer=StandardScaler())
+    return model
 
 
 def fit_timed(model, X, y):
@@ -349,7 +435,12 @@ def fit_timed(model, X, y):
 
 
 def _network_of(model):
-    """The MLPScratchClassifier itself, also when it ends a Pipeline."""
+    """The fitted MLPScratch estimator, also when it ends a Pipeline.
+
+    A TransformedTargetRegressor fits a clone of its ``regressor``: the fitted one
+    is ``regressor_``.
+    """
+    model = getattr(model, "regressor_", model)
     return model[-1] if hasattr(model, "steps") else model
 
 
@@ -393,6 +484,14 @@ def save_format(args, parser):
         return "skops"
     if suffix in _PICKLE_SUFFIXES:
         return "joblib"
+    if getattr(args, "regression", False):
+        parser.error(
+            "argument --save: with --regression the model is a scikit-learn "
+            "TransformedTargetRegressor (standardized features and target around the "
+            "network), which sknumpy_mlp's safe format cannot hold; name the file "
+            f"{str(path.with_suffix('.skops'))!r} (safe, needs skops) or "
+            f"{str(path.with_suffix('.joblib'))!r} (a pickle: load only files you "
+            "made).")
     if args.pca is not None:
         parser.error(
             "argument --save: with --pca the model is a scikit-learn Pipeline (PCA, "
@@ -420,16 +519,36 @@ def save_model(model, path, fmt):
     return _LOADERS[fmt]
 
 
+def _print_fit(clf, seconds, notes):
+    for note in notes:
+        print(f"Note: {note}")
+    print(f"Fit time: {seconds:.2f} s ({clf.n_iter_} "
+          f"{'iterations' if clf.solver == 'lbfgs' else 'epochs'})")
+
+
+def report_regression(model, X_test, y_test, seconds, notes):
+    """Print the fit time, then R^2, MAE and RMSE on the test set.
+
+    The errors are in the target's own units; the test target's standard
+    deviation beside RMSE is what predicting the mean would score.
+    """
+    from sklearn.metrics import mean_absolute_error, mean_squared_error, r2_score
+
+    y_pred = model.predict(X_test)
+    _print_fit(_network_of(model), seconds, notes)
+    print(f"Test R^2: {r2_score(y_test, y_pred):.4f}")
+    print(f"Test MAE: {mean_absolute_error(y_test, y_pred):.4f}")
+    print(f"Test RMSE: {math.sqrt(mean_squared_error(y_test, y_pred)):.4f} "
+          f"(standard deviation of the test target: {np.std(y_test):.4f})")
+
+
 def report(model, X_test, y_test, seconds, notes, target_names):
     """Print the fit time, the test accuracy and the classification report."""
     from sklearn.metrics import accuracy_score, classification_report
 
     clf = _network_of(model)
     y_pred = model.predict(X_test)
-    for note in notes:
-        print(f"Note: {note}")
-    print(f"Fit time: {seconds:.2f} s ({clf.n_iter_} "
-          f"{'iterations' if clf.solver == 'lbfgs' else 'epochs'})")
+    _print_fit(clf, seconds, notes)
     print(f"Test accuracy: {accuracy_score(y_test, y_pred):.4f}")
     names = None if target_names is None else [
         target_names[c] if 0 <= c < len(target_names) else str(c) for c in clf.classes_]
@@ -444,7 +563,8 @@ def describe(args):
     with adamw (the only solver that reads it), warm-up, label smoothing and class
     weights when set, flags when on.
     """
-    items = [f"pca={args.pca}"] if args.pca else []
+    items = ["standardize=X,y"] if getattr(args, "regression", False) else []
+    items += [f"pca={args.pca}"] if args.pca else []
     items += [f"hidden={','.join(map(str, args.hidden))}",
               f"activation={args.activation}", f"solver={args.solver}"]
     if args.solver == "adamw":
@@ -485,13 +605,15 @@ def main(argv=None):
 
         return serve_main(argv[1:])
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parse_args(parser, argv)
     fmt = save_format(args, parser)  # before the data and the fit: fail fast
     X_train, y_train, X_test, y_test, name, target_names = load_data(args, parser)
     X_train = np.asarray(X_train, dtype=np.float32)
     X_test = np.asarray(X_test, dtype=np.float32)
+    target = ("a continuous target" if args.regression
+              else f"{len(np.unique(y_train))} classes")
     print(f"Data: {name}: {X_train.shape[0]} train / {X_test.shape[0]} test samples, "
-          f"{X_train.shape[1]} features, {len(np.unique(y_train))} classes")
+          f"{X_train.shape[1]} features, {target}")
     model = make_model(args)
     print(f"Model: {describe(args)}", flush=True)
     with threadpool_limits(args.threads):
@@ -500,7 +622,10 @@ def main(argv=None):
         except ValueError as exc:  # invalid combination, or non-finite weights
             print(f"error: {exc}", file=sys.stderr)
             return 1
-        report(model, X_test, y_test, seconds, notes, target_names)
+        if args.regression:
+            report_regression(model, X_test, y_test, seconds, notes)
+        else:
+            report(model, X_test, y_test, seconds, notes, target_names)
     if args.save:
         try:
             loader = save_model(model, args.save, fmt)

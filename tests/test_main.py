@@ -428,3 +428,134 @@ def test_progress_bar_on_a_terminal_lines_elsewhere(monkeypatch):
     assert clf.verbose == 1 and not hasattr(clf, "_skl_callbacks")
     quiet = main_module.make_estimator(main_module.build_parser().parse_args(["--quiet"]))
     assert quiet.verbose == 0 and not hasattr(quiet, "_skl_callbacks")
+
+
+# --regression: MLPScratchRegressor on scikit-learn's bundled diabetes data.
+
+REGRESSION = ["--regression", "--hidden", "16", "--max-iter", "5", "--quiet"]
+
+
+def _r2(out):
+    match = re.search(r"^Test R\^2: (-?\d+\.\d{4})$", out, re.MULTILINE)
+    assert match, out
+    return float(match.group(1))
+
+
+def _diabetes_fitted(X, y):
+    """What REGRESSION trains: standardized features and target around the net."""
+    import warnings
+
+    from sklearn.compose import TransformedTargetRegressor
+    from sklearn.preprocessing import StandardScaler
+
+    from sknumpy_mlp import MLPScratchRegressor
+
+    net = MLPScratchRegressor(hidden_layer_sizes=(16,), max_iter=5, random_state=0)
+    model = TransformedTargetRegressor(make_pipeline(StandardScaler(), net),
+                                       transformer=StandardScaler())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)  # 5 epochs, on purpose
+        return model.fit(X, y)
+
+
+def test_regression_reports_r2_mae_rmse_of_the_model_it_describes(capsys):
+    assert main(REGRESSION) == 0
+    out = capsys.readouterr().out
+    assert ("Data: scikit-learn diabetes (regression): 331 train / 111 test samples, "
+            "10 features, a continuous target") in out
+    assert re.search(r"^Model: standardize=X,y hidden=16 activation=relu solver=adam ",
+                     out, re.MULTILINE)
+    assert re.search(r"^Fit time: \d+\.\d\d s \(5 epochs\)$", out, re.MULTILINE)
+    X_train, y_train, X_test, y_test = main_module.load_diabetes_split()
+    X_train, X_test = X_train.astype(np.float32), X_test.astype(np.float32)
+    model = _diabetes_fitted(X_train, y_train)
+    y_pred = model.predict(X_test)
+    assert _r2(out) == round(model.score(X_test, y_test), 4)
+    mae = float(re.search(r"^Test MAE: (\d+\.\d{4})$", out, re.MULTILINE).group(1))
+    assert mae == round(float(np.mean(np.abs(y_test - y_pred))), 4)
+    rmse = re.search(r"^Test RMSE: (\d+\.\d{4}) \(standard deviation of the test "
+                     r"target: (\d+\.\d{4})\)$", out, re.MULTILINE)
+    assert float(rmse.group(1)) == round(float(np.sqrt(np.mean((y_test - y_pred) ** 2))), 4)
+    assert float(rmse.group(2)) == round(float(np.std(y_test)), 4)
+    assert "accuracy" not in out and "precision" not in out
+
+
+def test_regression_defaults_give_a_sane_fit(capsys):
+    # The default network and learning rate, on the standardized target.
+    assert main(["--regression", "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "standardize=X,y hidden=256,128" in out and "max_iter=30" in out
+    assert 0.2 < _r2(out) < 0.6  # a ridge regression scores 0.36 on this split
+
+
+def test_regression_make_model_is_the_described_pipeline():
+    args = main_module.parse_args(main_module.build_parser(), REGRESSION + ["--pca", "5"])
+    model = main_module.make_model(args)
+    inner = model.regressor
+    assert [type(step).__name__ for step in inner] == [
+        "StandardScaler", "PCA", "MLPScratchRegressor"]
+    assert type(model.transformer).__name__ == "StandardScaler"
+    assert main_module.describe(args).startswith("standardize=X,y pca=5 hidden=16 ")
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--class-weight", "balanced"],
+     "argument --class-weight: not allowed with argument --regression"),
+    (["--label-smoothing", "0"],  # even the default value, when given
+     "argument --label-smoothing: not allowed with argument --regression"),
+    (["--fashion-mnist"],
+     "argument --fashion-mnist: not allowed with argument --regression"),
+    (["--data", "somewhere"], "argument --data: not allowed with argument --regression"),
+])
+def test_regression_refuses_classification_options(argv, message, capsys, monkeypatch):
+    monkeypatch.setattr(main_module, "fit_timed", lambda *a: pytest.fail("trained"))
+    with pytest.raises(SystemExit) as exc:
+        main([*REGRESSION, *argv])
+    assert exc.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_classification_options_unaffected_without_regression():
+    args = main_module.parse_args(main_module.build_parser(), QUICK)
+    assert args.label_smoothing == 0.0 and args.class_weight is None
+    args = main_module.parse_args(main_module.build_parser(),
+                                  [*QUICK, "--label-smoothing", "0.1"])
+    assert args.label_smoothing == 0.1
+
+
+def test_regression_refuses_a_safe_format_name_before_training(tmp_path, capsys,
+                                                               monkeypatch):
+    monkeypatch.setattr(main_module, "fit_timed", lambda *a: pytest.fail("trained"))
+    with pytest.raises(SystemExit) as exc:
+        main([*REGRESSION, "--save", str(tmp_path / "model.npz")])
+    assert exc.value.code == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert "with --regression the model is a scikit-learn TransformedTargetRegressor" in err
+    assert str(tmp_path / "model.skops") in err and str(tmp_path / "model.joblib") in err
+    assert not (tmp_path / "model.npz").exists()
+
+
+@pytest.mark.parametrize("name", ["model.skops", "model.joblib"])
+def test_regression_saved_file_loads_with_the_printed_loader(tmp_path, capsys, name):
+    path = tmp_path / name
+    assert main([*REGRESSION, "--save", str(path)]) == 0
+    out = capsys.readouterr().out
+    model = _loaded_with_printed_loader(out, path)
+    X_test, y_test = main_module.load_diabetes_split()[2:]
+    X_test = X_test.astype(np.float32)
+    assert round(model.score(X_test, y_test), 4) == _r2(out)
+    X_train, y_train = main_module.load_diabetes_split()[:2]
+    refit = _diabetes_fitted(X_train.astype(np.float32), y_train)
+    np.testing.assert_array_equal(model.predict(X_test), refit.predict(X_test))
+
+
+def test_regression_version_and_help(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["--regression", "--version"])
+    assert exc.value.code == 0
+    assert capsys.readouterr().out.endswith(f" {sknumpy_mlp.__version__}\n")
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert "--regression train MLPScratchRegressor on scikit-learn's bundled diabetes" in (
+        help_text)

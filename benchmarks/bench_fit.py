@@ -6,6 +6,8 @@ Run from the repository root::
     python benchmarks/bench_fit.py                  # Fashion-MNIST, 3 epochs, 3 runs
     python benchmarks/bench_fit.py --scaling        # cost vs n_samples and width
     python benchmarks/bench_fit.py --layouts        # C/F arrays, DataFrames, dtypes
+    python benchmarks/bench_fit.py --task regression          # MLPScratchRegressor
+    python benchmarks/bench_fit.py --task regression --quick  # diabetes, seconds
     python benchmarks/bench_fit.py --json out.json  # also write every number
 
 Settings (defaults): Fashion-MNIST 60,000 x 784 float32 when
@@ -20,6 +22,15 @@ Contenders, each skipped with a message when it cannot be imported:
 - ``torch``: a plain PyTorch CPU loop (Linear-ReLU-Linear-ReLU-Linear, the same
   Glorot-uniform init as scikit-learn, Adam, cross-entropy plus scikit-learn's
   L2 term ``alpha / 2 * sum ||W||^2 / batch``, ``torch.randperm`` shuffling).
+
+``--task regression`` races ``sknumpy_mlp.MLPScratchRegressor`` against
+``sklearn.neural_network.MLPRegressor`` and the same PyTorch loop with one linear
+output and scikit-learn's loss, half the mean squared error (plus the same L2
+term). No R data package ships a regression table big enough to time, so the data
+are scikit-learn's ``make_regression(40_000, 20, n_informative=10, noise=10)``
+(``--quick``: the bundled diabetes data, 442 x 10), split 75/25 with a fixed seed,
+features and target standardized on the training set; it reports ``predict``
+time and test R^2 in place of ``predict_proba`` and accuracy.
 
 ``--layouts`` times the same fits on every input a user passes: C-ordered and
 Fortran-ordered arrays and pandas DataFrames, float32 and float64, for a small
@@ -158,11 +169,40 @@ def to_layout(X, layout, dtype):
     return pd.DataFrame({f"x{j}": X[:, j] for j in range(X.shape[1])})
 
 
+REGRESSION_DATA = {
+    "make_regression": "scikit-learn make_regression(40_000, 20, n_informative=10, "
+                       "noise=10, random_state=0)",
+    "diabetes": "scikit-learn's bundled diabetes data",
+}
+
+
+def load_regression(dataset):
+    """A fixed 75/25 split, features and target standardized on the training set."""
+    import numpy as np
+    from sklearn.datasets import load_diabetes, make_regression
+    from sklearn.model_selection import train_test_split
+    from sklearn.preprocessing import StandardScaler
+
+    if dataset == "diabetes":
+        X, y = load_diabetes(return_X_y=True)
+    else:
+        X, y = make_regression(40_000, 20, n_informative=10, noise=10, random_state=0)
+    X_train, X_test, y_train, y_test = train_test_split(
+        X, y, test_size=0.25, random_state=0)
+    x_scaler = StandardScaler().fit(X_train)
+    y_scaler = StandardScaler().fit(y_train[:, None])
+    return [np.asarray(a, dtype=np.float32) for a in (
+        x_scaler.transform(X_train), y_scaler.transform(y_train[:, None]).ravel(),
+        x_scaler.transform(X_test), y_scaler.transform(y_test[:, None]).ravel())]
+
+
 def load_data(dataset, folder, fraction, seed):
     import numpy as np
 
     ds = datasets_module()
-    if dataset in ("shuttle", "synthetic"):
+    if dataset in REGRESSION_DATA:
+        X_train, y_train, X_test, y_test = load_regression(dataset)
+    elif dataset in ("shuttle", "synthetic"):
         X_train, y_train, X_test, y_test = load_table(dataset)
     elif dataset == "fashion":
         X_train, y_train, X_test, y_test = ds.load_idx_folder(folder)
@@ -180,8 +220,13 @@ class SklearnLike:
     """Ours or scikit-learn's estimator, configured identically."""
 
     def __init__(self, name, spec):
-        if name == "ours":
+        regression = spec.get("task") == "regression"
+        if name == "ours" and regression:
+            from sknumpy_mlp import MLPScratchRegressor as cls
+        elif name == "ours":
             from sknumpy_mlp import MLPScratchClassifier as cls
+        elif regression:
+            from sklearn.neural_network import MLPRegressor as cls
         else:
             from sklearn.neural_network import MLPClassifier as cls
         self.cls, self.spec = cls, spec
@@ -203,6 +248,9 @@ class SklearnLike:
 
     def predict_proba(self, X):
         return self.model.predict_proba(X)
+
+    def predict(self, X):
+        return self.model.predict(X)
 
     @property
     def classes(self):
@@ -234,10 +282,17 @@ class TorchLoop:
 
         torch, s = self.torch, self.spec
         torch.manual_seed(s["seed"])
-        self.classes, codes = np.unique(y, return_inverse=True)
+        if s.get("task") == "regression":
+            # scikit-learn's squared_error: half the mean squared error, one output
+            mse = torch.nn.MSELoss()
+            self.loss_fn = lambda output, target: 0.5 * mse(output, target)
+            y, n_out = torch.from_numpy(np.asarray(y).reshape(-1, 1)), 1
+        else:
+            self.loss_fn = torch.nn.CrossEntropyLoss()
+            self.classes, codes = np.unique(y, return_inverse=True)
+            y, n_out = torch.from_numpy(codes.astype(np.int64)), len(self.classes)
         X = torch.from_numpy(np.asarray(X))  # a DataFrame's to_numpy(), strided as is
-        y = torch.from_numpy(codes.astype(np.int64))
-        self.model = self._build(X.shape[1], len(self.classes))
+        self.model = self._build(X.shape[1], n_out)
         optimizer = torch.optim.Adam(self.model.parameters(), lr=s["lr"])
         weights = [m.weight for m in self.model if isinstance(m, torch.nn.Linear)]
         for _ in range(epochs):
@@ -246,14 +301,14 @@ class TorchLoop:
 
     def _epoch(self, X, y, optimizer, weights):
         torch, s = self.torch, self.spec
-        cross_entropy, total = torch.nn.CrossEntropyLoss(), 0.0
+        loss_fn, total = self.loss_fn, 0.0
         order = torch.randperm(len(y))
         size = s["batch_size"]
         size = min(200, len(y)) if size == "auto" else size
         for start in range(0, len(y), size):
             batch = order[start : start + size]
             optimizer.zero_grad(set_to_none=True)
-            loss = cross_entropy(self.model(X[batch]), y[batch])
+            loss = loss_fn(self.model(X[batch]), y[batch])
             # scikit-learn's L2 term: alpha / 2 * sum ||W||^2 / batch, biases exempt
             l2 = sum((w * w).sum() for w in weights)
             loss = loss + 0.5 * s["alpha"] * l2 / len(batch)
@@ -269,6 +324,13 @@ class TorchLoop:
         with torch.inference_mode():
             X = torch.from_numpy(np.asarray(X))
             return torch.softmax(self.model(X), dim=1).numpy()
+
+    def predict(self, X):
+        torch = self.torch
+        import numpy as np
+
+        with torch.inference_mode():
+            return self.model(torch.from_numpy(np.asarray(X))).numpy().ravel()
 
 
 # ----------------------------------------------------------------------- memory
@@ -333,6 +395,12 @@ def run_worker(spec):
     with threadpool_limits(limits=spec["threads"]):
         runner.fit(X_train[:WARMUP_ROWS], y_train[:WARMUP_ROWS], 1)
         result = timed_fit(runner, X_train, y_train, spec["epochs"])
+        if spec.get("task") == "regression":
+            scores = predict_regression(runner, X_test, y_test)
+            return {**spec, **result, **scores, "n_samples": len(y_train),
+                    "n_features": X_train.shape[1], "n_classes": None,
+                    "versions": _versions(contender),
+                    "blas": _blas(threadpool_info())}
         times = []
         for _ in range(PREDICT_CALLS):
             start = time.perf_counter()
@@ -347,6 +415,21 @@ def run_worker(spec):
         "test_accuracy": float(accuracy), "versions": _versions(contender),
         "blas": blas,
     }  # fmt: skip
+
+
+def predict_regression(runner, X_test, y_test):
+    """``predict`` time (median of 5 calls on the test set) and test R^2."""
+    import numpy as np
+
+    times = []
+    for _ in range(PREDICT_CALLS):
+        start = time.perf_counter()
+        y_pred = runner.predict(X_test)
+        times.append(time.perf_counter() - start)
+    y_pred = np.asarray(y_pred, dtype=np.float64).ravel()
+    residual = np.sum((y_test - y_pred) ** 2)
+    r2 = 1.0 - residual / np.sum((y_test - np.mean(y_test)) ** 2)
+    return {"predict_seconds": statistics.median(times), "test_r2": float(r2)}
 
 
 def timed_fit(runner, X, y, epochs):
@@ -445,7 +528,9 @@ def summarize(runs, key=("contender",)):
         med = {
             f: statistics.median(r[f] for r in rs)
             for f in ("sec_per_epoch", "predict_proba_seconds", "peak_fit_mib",
-                      "test_accuracy", "cpu_per_wall", "cpu_sec_per_epoch")
+                      "test_accuracy", "cpu_per_wall", "cpu_sec_per_epoch",
+                      "predict_seconds", "test_r2")
+            if f in rs[0]
         }  # fmt: skip
         per_epoch = [r["sec_per_epoch"] for r in rs]
         summary[group] = {
@@ -486,6 +571,31 @@ def comparison_table(summary, epochs):
             f"{_ratio(summary, name, 'torch')} | {s['cpu_sec_per_epoch']:.3f} | "
             f"{1000 * s['predict_proba_seconds']:.1f} | {s['peak_fit_mib']:.0f} | "
             f"{s['test_accuracy']:.4f} | {epochs_run} |"
+        )
+    return "\n".join(lines)
+
+
+def regression_table(summary, epochs):
+    """The comparison table of ``--task regression``: predict time and test R^2."""
+    lines = [
+        "| contender | fit s/epoch (median) | min-max | vs sklearn | vs torch "
+        "| CPU s/epoch | predict ms | peak RSS growth in fit (MiB) | test R^2 "
+        "| epochs |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name in CONTENDERS:
+        if (name,) not in summary:
+            continue
+        s = summary[(name,)]
+        epochs_run = "/".join(str(n) for n in s["n_iter"])
+        if s["n_iter"] != [epochs]:
+            epochs_run += f" (asked {epochs})"
+        lines.append(
+            f"| {name} | {s['sec_per_epoch']:.3f} | {s['min_sec_per_epoch']:.3f}-"
+            f"{s['max_sec_per_epoch']:.3f} | {_ratio(summary, name, 'sklearn')} | "
+            f"{_ratio(summary, name, 'torch')} | {s['cpu_sec_per_epoch']:.3f} | "
+            f"{1000 * s['predict_seconds']:.1f} | {s['peak_fit_mib']:.0f} | "
+            f"{s['test_r2']:.4f} | {epochs_run} |"
         )
     return "\n".join(lines)
 
@@ -549,6 +659,14 @@ def parse_args(argv=None):
         "(Shuttle) and on images (Fashion-MNIST); default contenders ours,sklearn",
     )
     p.add_argument(
+        "--task",
+        choices=("classification", "regression"),
+        default="classification",
+        help="regression: MLPScratchRegressor vs MLPRegressor vs PyTorch on "
+        "make_regression 40,000 x 20 (--quick: diabetes); not with --scaling, "
+        "--layouts or --dataset",
+    )
+    p.add_argument(
         "--dataset",
         choices=("auto", "fashion", "digits"),
         default="auto",
@@ -570,6 +688,10 @@ def parse_args(argv=None):
     p.add_argument("--json", type=Path, help="write settings and all runs here")
     p.add_argument("--worker", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
+    if args.task == "regression" and (args.scaling or args.layouts
+                                      or args.dataset != "auto"):
+        p.error("--task regression has its own data; not with --scaling, --layouts "
+                "or --dataset")
     short = args.quick or args.scaling
     args.epochs = args.epochs or (2 if args.quick else 1 if args.scaling else 3)
     args.repeats = args.repeats or (1 if short else 3)
@@ -597,8 +719,9 @@ def pick_contenders(args):
 
 
 def base_spec(args, dataset, folder):
+    task = {"task": "regression"} if args.task == "regression" else {}
     return {
-        "dataset": dataset, "folder": folder, "fraction": 1.0,
+        **task, "dataset": dataset, "folder": folder, "fraction": 1.0,
         "hidden": [int(h) for h in args.hidden.split(",")], "epochs": args.epochs,
         "batch_size": args.batch_size, "lr": args.lr, "alpha": args.alpha,
         "seed": args.seed, "threads": args.threads,
@@ -610,7 +733,10 @@ def main(argv=None):
     if args.worker:
         print(RESULT_TAG + json.dumps(run_worker(json.loads(args.worker))))
         return
-    dataset, folder = resolve_dataset(args.dataset)
+    if args.task == "regression":
+        dataset, folder = ("diabetes" if args.quick else "make_regression"), None
+    else:
+        dataset, folder = resolve_dataset(args.dataset)
     base = base_spec(args, dataset, folder)
     names = pick_contenders(args)
     if args.scaling:
@@ -676,6 +802,10 @@ def report(args, base, runs):
     data = ("data, networks and inputs as in the table below" if args.layouts else
             f"{first['dataset']}: {first['n_samples']} x {first['n_features']} "
             f"float32, {first['n_classes']} classes")
+    if args.task == "regression":
+        data = (f"{REGRESSION_DATA[first['dataset']]}: {first['n_samples']} x "
+                f"{first['n_features']} float32 for training, 75/25 split, features "
+                "and target standardized; one linear output, half squared error")
     print(
         f"\n{data}; ReLU, Adam lr={args.lr}, "
         f"batch {'as in the table' if args.layouts else args.batch_size}, "
@@ -708,7 +838,8 @@ def report(args, base, runs):
             "divided by the reference's (below 1 = faster).\n"
         )
         summary = summarize(ok)
-        print(comparison_table(summary, args.epochs))
+        table = regression_table if args.task == "regression" else comparison_table
+        print(table(summary, args.epochs))
     output["summary"] = [{"group": list(k), **v} for k, v in summary.items()]
     output["environment"] = environment(ok)
     if args.json:

@@ -30,6 +30,11 @@ def _row_dot(a, b):
 def _finish(z, t, per_sample, sample_weight, scale):
     """Turn ``z`` (holding probabilities) into the gradient, return the loss."""
     z -= t  # (n, k): p - t, the gradient of the unweighted loss
+    return weigh(z, per_sample, sample_weight, scale)
+
+
+def weigh(z, per_sample, sample_weight, scale):
+    """Scale the gradient held in ``z`` by ``scale * w_i``; return the summed loss."""
     if sample_weight is None:
         if scale != 1.0:
             z *= scale

@@ -12,16 +12,7 @@ import numpy as np
 from scipy.special import xlogy
 from sklearn.metrics import r2_score
 
-
-def _finish(z, per_sample, sample_weight, scale):
-    """Scale the gradient held in ``z`` by ``scale * w_i``; return the summed loss."""
-    if sample_weight is None:
-        if scale != 1.0:
-            z *= scale
-        return float(per_sample.sum(dtype=np.float64))
-    sample_weight = np.asarray(sample_weight)
-    z *= (scale * sample_weight)[:, np.newaxis]
-    return float(np.dot(sample_weight, per_sample.astype(np.float64, copy=False)))
+from ._losses import weigh
 
 
 class _RegressionHead:
@@ -85,7 +76,7 @@ class IdentitySquaredError(_RegressionHead):
         z -= y  # (n, K) residuals: the gradient of the summed half squared error
         per_sample = np.einsum("ij,ij->i", z, z)
         per_sample *= 0.5 / z.shape[1]
-        return _finish(z, per_sample, sample_weight, scale)
+        return weigh(z, per_sample, sample_weight, scale)
 
 
 class ExpPoissonDeviance(_RegressionHead):
@@ -140,7 +131,7 @@ class ExpPoissonDeviance(_RegressionHead):
         np.exp(z, out=z)
         per_sample += z.sum(axis=1)
         z -= y
-        return _finish(z, per_sample, sample_weight, scale)
+        return weigh(z, per_sample, sample_weight, scale)
 
 
 REGRESSION_HEADS = {"squared_error": IdentitySquaredError, "poisson": ExpPoissonDeviance}

@@ -106,6 +106,8 @@ def main(argv=None):
     parser.add_argument("--dropout", type=float, default=0.0)
     parser.add_argument("--batch-norm", action="store_true")
     parser.add_argument("--dataset", choices=["auto", "fashion", "digits"], default="auto")
+    parser.add_argument("--dtype", choices=["float32", "float64"], default="float32",
+                        help="the data's dtype, which the network trains in")
     args = parser.parse_args(argv)
 
     folder = datasets.find_fashion_mnist() if args.dataset != "digits" else None
@@ -118,6 +120,7 @@ def main(argv=None):
     else:
         X, y, _, _ = datasets.load_digits_split()
         X, name = X.astype(np.float32), "digits"
+    X = X.astype(args.dtype, copy=False)
     hidden = tuple(int(h) for h in args.hidden.split(","))
     clf = MLPScratchClassifier(hidden, solver=args.solver, batch_size=args.batch_size,
                                dropout=args.dropout, batch_norm=args.batch_norm,

@@ -551,11 +551,13 @@ def _ratio(summary, name, reference):
     return f"{mine['sec_per_epoch'] / ref['sec_per_epoch']:.2f}x"
 
 
-def comparison_table(summary, epochs):
+def comparison_table(summary, epochs, predict=("predict_proba", "predict_proba_seconds"),
+                     score=("test accuracy", "test_accuracy")):
+    """Seconds per epoch, ratios, predict time and test score of each contender."""
     lines = [
         "| contender | fit s/epoch (median) | min-max | vs sklearn | vs torch "
-        "| CPU s/epoch | predict_proba ms | peak RSS growth in fit (MiB) "
-        "| test accuracy | epochs |",
+        f"| CPU s/epoch | {predict[0]} ms | peak RSS growth in fit (MiB) "
+        f"| {score[0]} | epochs |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for name in CONTENDERS:
@@ -569,35 +571,16 @@ def comparison_table(summary, epochs):
             f"| {name} | {s['sec_per_epoch']:.3f} | {s['min_sec_per_epoch']:.3f}-"
             f"{s['max_sec_per_epoch']:.3f} | {_ratio(summary, name, 'sklearn')} | "
             f"{_ratio(summary, name, 'torch')} | {s['cpu_sec_per_epoch']:.3f} | "
-            f"{1000 * s['predict_proba_seconds']:.1f} | {s['peak_fit_mib']:.0f} | "
-            f"{s['test_accuracy']:.4f} | {epochs_run} |"
+            f"{1000 * s[predict[1]]:.1f} | {s['peak_fit_mib']:.0f} | "
+            f"{s[score[1]]:.4f} | {epochs_run} |"
         )
     return "\n".join(lines)
 
 
 def regression_table(summary, epochs):
     """The comparison table of ``--task regression``: predict time and test R^2."""
-    lines = [
-        "| contender | fit s/epoch (median) | min-max | vs sklearn | vs torch "
-        "| CPU s/epoch | predict ms | peak RSS growth in fit (MiB) | test R^2 "
-        "| epochs |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
-    ]
-    for name in CONTENDERS:
-        if (name,) not in summary:
-            continue
-        s = summary[(name,)]
-        epochs_run = "/".join(str(n) for n in s["n_iter"])
-        if s["n_iter"] != [epochs]:
-            epochs_run += f" (asked {epochs})"
-        lines.append(
-            f"| {name} | {s['sec_per_epoch']:.3f} | {s['min_sec_per_epoch']:.3f}-"
-            f"{s['max_sec_per_epoch']:.3f} | {_ratio(summary, name, 'sklearn')} | "
-            f"{_ratio(summary, name, 'torch')} | {s['cpu_sec_per_epoch']:.3f} | "
-            f"{1000 * s['predict_seconds']:.1f} | {s['peak_fit_mib']:.0f} | "
-            f"{s['test_r2']:.4f} | {epochs_run} |"
-        )
-    return "\n".join(lines)
+    return comparison_table(summary, epochs, predict=("predict", "predict_seconds"),
+                            score=("test R^2", "test_r2"))
 
 
 def scaling_table(summary):

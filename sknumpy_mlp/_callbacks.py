@@ -39,8 +39,8 @@ def has_callbacks(estimator):
                               or hasattr(estimator, "_parent_callback_ctx"))
 
 
-def fitted_snapshot(estimator, net):
-    """Attributes that make a copy of ``estimator`` predict as ``net`` does now.
+def fitted_snapshot(net):
+    """Attributes that make a copy of the estimator predict as ``net`` does now.
 
     A copy, not views: a callback may keep the estimator it was given while training
     moves on.
@@ -86,7 +86,7 @@ class CallbackReporter:
                     reconstruction_attributes=fitted)
 
     def _fitted(self):
-        return fitted_snapshot(self.estimator, self.net)
+        return fitted_snapshot(self.net)
 
     def epoch_begin(self):
         """An epoch starts: open its task."""

@@ -259,8 +259,8 @@ class StochasticTrainer:
                 what = self._divergence(loss, best_loss)
                 if what is not None:
                     self._fall_back(X, Y, [last_good, start])
-                    if validation is not None:
-                        self._record_diverged(loss, X.shape[0], history)
+                    if validation is not None:  # as scikit-learn: NaN scores end the lists
+                        self._record_epoch(history, loss, X.shape[0], (np.nan, np.nan))
                     warnings.warn(
                         f"Training diverged in epoch {history.n_iter + 1}: {what}. Stopped "
                         "and kept the last weights that gave finite outputs. Lower "
@@ -337,28 +337,24 @@ class StochasticTrainer:
             "StandardScaler.)")
 
     @staticmethod
-    def _record_diverged(loss, n, history):
-        """Record a diverged epoch under early stopping, as scikit-learn does.
+    def _record_epoch(history, loss, n, validation_result=None):
+        """Append one epoch to ``history``; ``validation_result`` is (score, loss).
 
-        Its validation score and loss cannot be measured: they are NaN, which is what
-        scikit-learn's ``validation_scores_`` ends with after a divergence (code and
-        its own tests look for it). The weights kept are still the last good ones.
+        A diverged epoch under early stopping is recorded with NaN for both, which is
+        what scikit-learn's ``validation_scores_`` ends with after a divergence (code and
+        its own tests look for it); the weights kept are still the last good ones.
         """
         history.n_iter += 1
         history.t += n
         history.loss_curve.append(loss)
-        history.validation_scores.append(np.nan)
-        history.validation_losses.append(np.nan)
+        if validation_result is not None:
+            history.validation_scores.append(validation_result[0])
+            history.validation_losses.append(validation_result[1])
 
     def _end_epoch(self, loss, n, history, validation, best):
         """Record the epoch and keep the best weights; return True to stop training."""
-        history.n_iter += 1
-        history.t += n
-        history.loss_curve.append(loss)
-        if validation is not None:
-            score, val_loss = evaluate(self.net, *validation)
-            history.validation_scores.append(score)
-            history.validation_losses.append(val_loss)
+        self._record_epoch(history, loss, n, None if validation is None
+                           else evaluate(self.net, *validation))
         if self.stopping.update(history) and best is not None:
             best.save(self.net)
         requested = self.reporter.epoch_end(history)  # True: a callback asks to stop

@@ -73,6 +73,13 @@ class Activation:
         """
         raise NotImplementedError
 
+    def to_onnx(self, g, x):
+        """Add ``f(x)`` to an ONNX graph builder (:mod:`._onnx`); return its name."""
+        return g.op(self.onnx_op, x, **self.onnx_attributes())
+
+    def onnx_attributes(self):
+        return {}
+
     def __repr__(self):
         return f"{type(self).__name__}()"
 
@@ -81,6 +88,7 @@ class Identity(Activation):
     """Identity, ``f(z) = z``; the linear "no activation"."""
 
     name = "identity"
+    onnx_op = "Identity"
 
     def forward(self, z, out=None):
         """Copy ``z`` into ``out`` (nothing to do when ``out is z``)."""
@@ -110,6 +118,7 @@ class Logistic(Activation):
     """
 
     name = "logistic"
+    onnx_op = "Sigmoid"
 
     def forward(self, z, out=None):
         """Write ``expit(z)`` into ``out``."""
@@ -141,6 +150,7 @@ class Tanh(Activation):
     """
 
     name = "tanh"
+    onnx_op = "Tanh"
 
     def forward(self, z, out=None):
         """Write ``tanh(z)`` into ``out``."""
@@ -174,6 +184,7 @@ class ReLU(Activation):
     """
 
     name = "relu"
+    onnx_op = "Relu"
 
     def forward(self, z, out=None):
         """Write ``max(z, 0)`` into ``out``."""
@@ -207,7 +218,11 @@ class LeakyReLU(Activation):
     """
 
     name = "leaky_relu"
+    onnx_op = "LeakyRelu"
     negative_slope = 0.01
+
+    def onnx_attributes(self):
+        return {"alpha": float(self.negative_slope)}
 
     def forward(self, z, out=None):
         """Write ``max(z, 0.01 z)`` into ``out``."""
@@ -253,9 +268,13 @@ class ELU(Activation):
     """
 
     name = "elu"
+    onnx_op = "Elu"
 
     def __init__(self, alpha=1.0):
         self.alpha = alpha
+
+    def onnx_attributes(self):
+        return {"alpha": float(self.alpha)}
 
     def forward(self, z, out=None):
         """Write ``max(z, 0) + alpha * expm1(min(z, 0))`` into ``out``."""
@@ -332,6 +351,11 @@ class GELU(Activation):
     name = "gelu"
     needs_input = True
 
+    def to_onnx(self, g, x):
+        # x * 0.5 * (1 + erf(x / sqrt(2))): the Gelu operator only exists from opset 20.
+        t = g.op("Add", g.op("Erf", g.op("Mul", x, g.scalar(_INV_SQRT2))), g.scalar(1.0))
+        return g.op("Mul", g.op("Mul", x, t), g.scalar(0.5))
+
     def forward(self, z, out=None):
         """Write ``z * Phi(z)`` into ``out``."""
         cdf = _normal_cdf(z)
@@ -375,6 +399,9 @@ class SiLU(Activation):
 
     name = "silu"
     needs_input = True
+
+    def to_onnx(self, g, x):
+        return g.op("Mul", x, g.op("Sigmoid", x))
 
     def forward(self, z, out=None):
         """Write ``z * expit(z)`` into ``out``."""

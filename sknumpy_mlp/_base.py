@@ -241,10 +241,10 @@ class BaseMLPScratch(CallbackSupportMixin, BaseEstimator):
         self.n_outputs_ = Y.shape[1]
         self.n_layers_ = len(layer_units)
         head = self._make_head(Y)
-        self._network = Network(layer_units, self.activation, head, dtype,
-                                batch_norm=self.batch_norm,
-                                dropout=self._dropout_rates(len(layer_units) - 2))
-        self._network.initialize(rng, self.weight_init)
+        self._network = Network.mlp(layer_units, self.activation, head, dtype,
+                                    batch_norm=self.batch_norm,
+                                    dropout=self._dropout_rates(len(layer_units) - 2))
+        self._network.initialize(rng, self.weight_init, self.activation)
         self._history = History(early_stopping=self.early_stopping
                                 and self.solver != "lbfgs")
         self.t_ = 0

@@ -1,28 +1,33 @@
-"""The network: layers in order, one flat parameter buffer, forward and backward.
+"""The network: a list of layers walked forward and back, over one flat parameter buffer.
 
-Layout of the parameter buffer (the order scikit-learn's ``_pack`` uses, so L-BFGS sees
-the same vector)::
+Every layer speaks the protocol of :mod:`sknumpy_mlp._layers`; the network knows nothing
+of their kinds. It places their parameters with one :class:`~._layout.Layout` (weights
+first: scikit-learn's ``_pack`` order), hands each layer views into ``params``, ``grads``
+and ``state``, and walks the list: forward in training mode into a preallocated
+:class:`Workspace`, backward in reverse, and forward in inference mode for predictions,
+the one inference path (what the ONNX graph mirrors, layer by layer).
 
-    [ W_0 | W_1 | ... | W_L | b_0 | b_1 | ... | b_L | gamma_0 | beta_0 | ... ]
-      \\___ coefs: L2 and weight decay ___/
-
-``coefs`` and ``intercepts`` are lists of *views* into ``params``; ``grads`` has the
-same layout. Because the weights come first, the L2 penalty, weight decay and gradient
-clipping are single vector operations on ``params[:n_coef]`` / ``grads``, and an
-optimizer step touches one contiguous array instead of a list of small ones.
+``coefs`` and ``intercepts`` are the affine layers' views, so an optimizer step touches
+one contiguous array, and ``coefs_`` edited by a user edits the network.
 """
 
+from types import SimpleNamespace
+
 import numpy as np
-from scipy import sparse
 
-from ._activations import get_activation
-from ._initializers import INITIALIZERS
-from ._layers import BatchNorm, Dense, Dropout
-from ._sampling import words_for_uint16
+from ._batch_norm import BatchNorm
+from ._layers import ActivationLayer, Dense, Dropout, Pass
+from ._layout import Layout
 
 
-class Network:
-    """A multilayer perceptron: (Dense -> [BatchNorm] -> activation -> [Dropout])* -> Dense.
+def empty(shape, dtype):
+    """The one place the core makes arrays (a later array-API backend swaps this)."""
+    return np.empty(shape, dtype=dtype)
+
+
+def mlp_layers(layer_units, activation, *, batch_norm=False, dropout=None):
+    """The layers of a multilayer perceptron, scikit-learn's network and our options:
+    ``(Dense -> [BatchNorm] -> activation -> [Dropout])* -> Dense``.
 
     Parameters
     ----------
@@ -30,86 +35,118 @@ class Network:
         ``[n_features, *hidden_layer_sizes, n_outputs]``.
     activation : str
         Name of the hidden activation (see :mod:`sknumpy_mlp._activations`).
+    batch_norm : bool, default=False
+        Batch normalization after each hidden affine layer.
+    dropout : sequence of float, default=None
+        One dropout rate per hidden layer (0: none for that layer).
+    """
+    units = [int(u) for u in layer_units]
+    n_hidden = len(units) - 2
+    rates = [0.0] * n_hidden if dropout is None else [float(r) for r in dropout]
+    layers = []
+    for i, (n_in, n_out) in enumerate(zip(units[:-1], units[1:])):
+        layers.append(Dense(n_in, n_out, index=i))
+        if i == n_hidden:
+            break
+        if batch_norm:
+            layers.append(BatchNorm(n_out))
+        layers.append(ActivationLayer(activation, n_out))
+        if rates[i] > 0:
+            layers.append(Dropout(rates[i], n_out, key=i))
+    return layers
+
+
+class Network:
+    """Layers in order, an output head, and the flat buffers they live in.
+
+    Parameters
+    ----------
+    layers : list of Layer
+        Walked in order; the first must not work in place (it receives the user's X).
     head : object
-        Output activation fused with its loss (see :mod:`sknumpy_mlp._losses`).
+        Output activation fused with its loss (:mod:`._losses`,
+        :mod:`._regression_losses`).
     dtype : numpy dtype
         float32 or float64; every buffer has this dtype.
-    batch_norm : bool, default=False
-        Insert batch normalization after each hidden affine layer.
-    dropout : sequence of float, default=None
-        One dropout rate per hidden layer (0 disables it for that layer).
     """
 
-    def __init__(self, layer_units, activation, head, dtype, *, batch_norm=False,
-                 dropout=None):
-        self.layer_units = [int(u) for u in layer_units]
-        self.activation_name = activation
+    def __init__(self, layers, head, dtype):
+        self.layers = list(layers)
         self.head = head
         self.dtype = np.dtype(dtype)
-        self.batch_norm = bool(batch_norm)
-        n_hidden = len(self.layer_units) - 2
-        self.dropout = [0.0] * n_hidden if dropout is None else [float(r) for r in dropout]
-        self.params = np.zeros(self._n_params(), dtype=self.dtype)
-        hidden = self.layer_units[1:-1]
-        self.state = np.zeros(2 * sum(hidden) if batch_norm else 0, dtype=self.dtype)
+        if self.layers[0].in_place:
+            raise ValueError("the first layer must not work in place: it gets X.")
+        layout = Layout(self.layers)
+        self.params = np.zeros(layout.n_params, dtype=self.dtype)
+        self.state = np.zeros(layout.n_state, dtype=self.dtype)
         self._bind()
 
-    # ------------------------------------------------------------------ layout
-    def _n_params(self):
-        units = self.layer_units
-        n = sum(a * b for a, b in zip(units[:-1], units[1:])) + sum(units[1:])
-        if self.batch_norm:
-            n += 2 * sum(units[1:-1])
-        return n
+    @classmethod
+    def mlp(cls, layer_units, activation, head, dtype, *, batch_norm=False, dropout=None):
+        """The multilayer perceptron of :func:`mlp_layers`."""
+        return cls(mlp_layers(layer_units, activation, batch_norm=batch_norm,
+                              dropout=dropout), head, dtype)
 
     def _bind(self):
-        """(Re)create the layers as views into ``params``, ``grads`` and ``state``."""
+        """(Re)create the layout and every layer's views into the buffers."""
+        self.layout = layout = Layout(self.layers)
         self.grads = np.zeros_like(self.params)
-        self.activation = get_activation(self.activation_name)
-        units = self.layer_units
-        shapes = list(zip(units[:-1], units[1:]))
-        views, grad_views, offset = [], [], 0
-        for shape in shapes + [(u,) for u in units[1:]]:
-            size = int(np.prod(shape))
-            views.append(self.params[offset:offset + size].reshape(shape))
-            grad_views.append(self.grads[offset:offset + size].reshape(shape))
-            offset += size
-        self.n_coef = sum(a * b for a, b in shapes)
-        n = len(shapes)
-        self.coefs, self.intercepts = views[:n], views[n:]
-        self.dense = [Dense(views[i], views[n + i], grad_views[i], grad_views[n + i])
-                      for i in range(n)]
-        self.norms = []
-        if self.batch_norm:
-            s_off = 0
-            for u in units[1:-1]:
-                first, second = slice(offset, offset + u), slice(offset + u, offset + 2 * u)
-                running = slice(s_off, s_off + u), slice(s_off + u, s_off + 2 * u)
-                self.norms.append(BatchNorm(
-                    self.params[first], self.params[second], self.grads[first],
-                    self.grads[second], self.state[running[0]], self.state[running[1]]))
-                offset += 2 * u
-                s_off += 2 * u
-        self.dropouts = [Dropout(r) if r > 0 else None for r in self.dropout]
+        for layer, p, g, s in zip(self.layers, layout.views(self.params),
+                                  layout.views(self.grads),
+                                  layout.views(self.state, "state")):
+            layer.bind(p, g, s)
+        self.dense = [la for la in self.layers if isinstance(la, Dense)]
+        self.norms = [la for la in self.layers if isinstance(la, BatchNorm)]
+        self.coefs = [d.coef for d in self.dense]
+        self.intercepts = [d.intercept for d in self.dense]
+        owners = [bool(la.params()) for la in self.layers]
+        self._need_dx = [any(owners[:i]) for i in range(len(self.layers))]
+
+    # ------------------------------------------------- what the estimator reads
+    @property
+    def n_decay(self):
+        """The parameters L2 and weight decay apply to are ``params[:n_decay]``."""
+        return self.layout.n_decay
+
+    n_coef = n_decay  # its name until 0.1
+
+    @property
+    def layer_units(self):
+        """``[n_in, *hidden widths, n_outputs]`` along the affine layers."""
+        return [self.dense[0].n_in] + [d.n_out for d in self.dense]
 
     @property
     def n_hidden(self):
-        """Number of hidden layers."""
-        return len(self.layer_units) - 2
+        return len(self.dense) - 1
 
-    def initialize(self, rng, weight_init="auto"):
-        """Draw the initial weights layer by layer with ``rng``; gamma=1, beta=0."""
-        init = INITIALIZERS[weight_init]
-        for i, (fan_in, fan_out) in enumerate(zip(self.layer_units[:-1],
-                                                  self.layer_units[1:])):
-            coef, intercept = init(fan_in, fan_out, rng, self.activation_name)
-            self.coefs[i][...] = coef
-            self.intercepts[i][...] = intercept
-        for bn in self.norms:
-            bn.gamma[...] = 1.0
-            bn.beta[...] = 0.0
-            bn.running_mean[...] = 0.0
-            bn.running_var[...] = 1.0
+    @property
+    def activation_name(self):
+        acts = [la.activation for la in self.layers if isinstance(la, ActivationLayer)]
+        return acts[0] if acts else "identity"
+
+    @property
+    def batch_norm(self):
+        return bool(self.norms)
+
+    @property
+    def dropout(self):
+        """One dropout rate per hidden layer (0 where there is none)."""
+        rates = [0.0] * self.n_hidden
+        for la in self.layers:
+            if isinstance(la, Dropout):
+                rates[la.key] = la.rate
+        return rates
+
+    def initialize(self, rng, weight_init="auto", activation=None):
+        """Draw the initial parameters layer by layer with ``rng``.
+
+        ``activation`` (default: the network's own) picks scikit-learn's Glorot factor;
+        the estimator passes its parameter, which matters when there is no hidden layer.
+        """
+        scheme = SimpleNamespace(weight_init=weight_init,
+                                 activation=activation or self.activation_name)
+        for layer in self.layers:
+            layer.initialize(rng, scheme)
         return self
 
     def set_weights(self, coefs, intercepts):
@@ -120,22 +157,23 @@ class Network:
                 view[...] = value
 
     def __getstate__(self):
-        # Views would be pickled as copies; keep the buffers, rebuild the views on load.
-        state = self.__dict__.copy()
-        for key in ("grads", "coefs", "intercepts", "dense", "norms", "dropouts",
-                    "activation"):
-            state.pop(key, None)
-        state["dtype"] = self.dtype.str  # a plain string: skops trusts it by default
-        return state
+        # Layers pickle as their settings and the buffers once; views are rebuilt.
+        return {"layers": self.layers, "head": self.head, "dtype": self.dtype.str,
+                "params": self.params, "state": self.state}
 
     def __setstate__(self, state):
-        self.__dict__.update(state)
-        self.dtype = np.dtype(self.dtype)
+        if "layers" not in state:  # pickled by 0.1, an MLP described by its settings
+            state = dict(state, layers=mlp_layers(
+                state["layer_units"], state["activation_name"],
+                batch_norm=state["batch_norm"], dropout=state["dropout"]))
+        self.layers, self.head = state["layers"], state["head"]
+        self.dtype = np.dtype(state["dtype"])
+        self.params, self.state = state["params"], state["state"]
         self._bind()
 
     # ---------------------------------------------------------------- training
     def workspace(self, batch_size):
-        """Preallocate every activation and delta buffer for batches of ``batch_size``."""
+        """Preallocate every layer's buffers for batches of up to ``batch_size`` rows."""
         return Workspace(self, batch_size)
 
     def forward(self, X, ws, *, training=True, sample_weight=None, dropout_keys=None,
@@ -146,60 +184,35 @@ class Network:
         dropout masks are keyed by ``dropout_keys`` (one per row) and ``step``, and batch
         normalization uses the (``sample_weight``-weighted) batch statistics.
         """
-        m = X.shape[0]
-        inp = X
-        ws.inputs[0] = X
-        for i, dense in enumerate(self.dense[:-1]):
-            z = dense.forward(inp, ws.z[i][:m])
-            h = z
-            if self.batch_norm:
-                h = self.norms[i].forward(z, ws.h[i][:m], ws.z_hat[i][:m], training,
-                                          sample_weight)
-            a = self.activation.forward(h, ws.a[i][:m] if ws.a[i] is not None else h)
-            out = a
-            drop = self.dropouts[i]
-            if drop is not None and training:
-                mask = drop.sample_mask(dropout_keys, step, i, ws.mask[i][:m],
-                                        *ws.bits(m, ws.mask[i].shape[1]))
-                out = drop.forward(a, mask, ws.d[i][:m])
-            ws.active_dropout[i] = drop is not None and training
-            ws.inputs[i + 1] = inp = out
-        return self.dense[-1].forward(inp, ws.logits[:m])
+        ws.ctx = ctx = Pass(training, sample_weight, dropout_keys, step)
+        x = X
+        for layer, slot in zip(self.layers, ws.slots):
+            x = layer.forward(x, slot, ctx)
+        return x
 
     def backward(self, dlogits, ws):
         """Backpropagate ``dlogits`` (dL/dz of the output layer) and fill ``grads``.
 
         Notes
         -----
-        For hidden layer :math:`i` with :math:`Z_i = A_{i-1} W_i + b_i`,
-        :math:`A_i = f(Z_i)` (batch norm and dropout inserted as layers when on), the
-        chain rule gives the recursion, from the top:
+        With layer :math:`k` computing :math:`x_{k+1} = f_k(x_k; \\theta_k)`, the chain
+        rule walks the list from the top:
 
         .. math::
 
-            \\delta_L = \\frac{\\partial L}{\\partial Z_L}, \\qquad
-            \\delta_{i} = \\left(\\delta_{i+1} W_{i+1}^\\top\\right) \\odot f'(Z_i),
+            \\delta_{K} = \\frac{\\partial L}{\\partial x_K}, \\qquad
+            \\frac{\\partial L}{\\partial \\theta_k} =
+                \\delta_{k+1} \\frac{\\partial f_k}{\\partial \\theta_k}, \\qquad
+            \\delta_{k} = \\delta_{k+1} \\frac{\\partial f_k}{\\partial x_k},
 
-        and each layer's parameter gradients follow from its own :math:`\\delta`
-        (:meth:`Dense.backward`). Every product lands in a preallocated buffer.
+        each layer's ``backward`` doing one step (for an affine layer
+        :math:`X^\\top\\delta`, :math:`\\sum_i \\delta_i`, :math:`\\delta W^\\top`; for an
+        activation :math:`\\delta \\odot f'`). The input gradient of the lowest layer
+        with parameters is never needed, and not computed.
         """
-        m = dlogits.shape[0]
-        top = self.n_hidden
-        d_in = ws.delta[top - 1][:m] if top > 0 else None
-        self.dense[top].backward(ws.inputs[top], dlogits, d_in)
-        for i in range(top - 1, -1, -1):
-            g = ws.delta[i][:m]
-            if ws.active_dropout[i]:
-                self.dropouts[i].backward(ws.mask[i][:m], g)
-            h = ws.h[i][:m] if self.batch_norm else ws.z[i][:m]
-            a = ws.a[i][:m] if ws.a[i] is not None else h
-            self.activation.backward(h if self.activation.needs_input else None, a, g)
-            if self.batch_norm:
-                # h has been read by the layer above and by the activation's backward:
-                # batch norm's backward may use its buffer as scratch.
-                self.norms[i].backward(ws.z_hat[i][:m], g, ws.h[i][:m])
-            d_in = ws.delta[i - 1][:m] if i > 0 else None
-            self.dense[i].backward(ws.inputs[i], g, d_in)
+        g = dlogits
+        for i in range(len(self.layers) - 1, -1, -1):
+            g = self.layers[i].backward(g, ws.slots[i], ws.ctx, self._need_dx[i])
 
     def loss_and_grad(self, X, Y, ws, *, sample_weight=None, alpha=0.0,
                       label_smoothing=0.0, training=True, dropout_keys=None, step=0):
@@ -228,69 +241,48 @@ class Network:
                               dropout_keys=dropout_keys, step=step)
         loss = self.head.loss_and_grad(logits, Y, sample_weight, label_smoothing, scale)
         self.backward(logits, ws)
-        coefs, coef_grads = self.params[:self.n_coef], self.grads[:self.n_coef]
+        n = self.layout.n_decay
+        decayed, decayed_grads = self.params[:n], self.grads[:n]
         if alpha > 0 and scale > 0:
-            loss += 0.5 * alpha * float(np.dot(coefs, coefs))
-            np.multiply(coefs, alpha * scale, out=ws.scratch)
-            coef_grads += ws.scratch
+            loss += 0.5 * alpha * float(np.dot(decayed, decayed))
+            np.multiply(decayed, alpha * scale, out=ws.scratch)
+            decayed_grads += ws.scratch
         return loss * scale
 
     # --------------------------------------------------------------- inference
     def predict_output(self, X, coefs=None, intercepts=None):
         """The head's outputs for ``X`` (probabilities, or values), in inference mode.
 
-        Allocates its own arrays (no shared workspace), so concurrent calls from several
-        threads on one fitted network are safe. Dropout is the identity here and batch
-        normalization uses the running statistics.
+        The same walk as training with ``training=False`` and no workspace: each layer
+        allocates its output, so concurrent calls on one fitted network are safe.
+        Dropout is the identity and batch normalization uses the running statistics.
+        ``coefs``/``intercepts`` replace the affine layers' weights (``coefs_`` a user
+        assigned).
         """
-        coefs = self.coefs if coefs is None else coefs
-        intercepts = self.intercepts if intercepts is None else intercepts
-        a = X
-        for i in range(self.n_hidden):
-            z = a @ coefs[i] if sparse.issparse(a) else np.dot(a, coefs[i])
-            z += intercepts[i]
-            if self.batch_norm:
-                bn = self.norms[i]
-                z -= bn.running_mean
-                z *= bn.gamma / np.sqrt(bn.running_var + bn.epsilon)
-                z += bn.beta
-            a = self.activation.forward(z, z)
-        z = a @ coefs[-1] if sparse.issparse(a) else np.dot(a, coefs[-1])
-        z += intercepts[-1]
-        return self.head.predict(z)  # probabilities (clipped), or regression values
+        weights = None if coefs is None else list(zip(coefs, intercepts))
+        ctx, x = Pass(weights=weights), X
+        for layer in self.layers:
+            x = layer.forward(x, None, ctx)
+        return self.head.predict(x)  # probabilities (clipped), or regression values
 
 
 class Workspace:
-    """Preallocated per-batch buffers; a batch of ``m <= batch_size`` rows uses ``[:m]``.
+    """Every layer's preallocated training buffers; a batch of ``m`` rows uses ``[:m]``.
 
     Slicing the leading rows of a C-contiguous array gives a contiguous view, so every
     ``np.dot(..., out=...)`` in the training loop writes straight into these buffers.
     """
 
     def __init__(self, net, batch_size):
-        dtype, hidden = net.dtype, net.layer_units[1:-1]
+        self.dtype, self.batch_size = net.dtype, batch_size
+        self.slots = [layer.buffers(batch_size, self.empty) for layer in net.layers]
+        self.scratch = self.empty((net.layout.n_decay,))
+        self.ctx = Pass()
 
-        def buf(u):
-            return np.empty((batch_size, u), dtype=dtype)
+    @property
+    def logits(self):
+        """The output layer's buffer, ``(batch_size, n_outputs)``."""
+        return self.slots[-1].out
 
-        # Output-derivative activations (relu, tanh, ...) run in place over their input;
-        # those needing the pre-activation (gelu, silu) get a separate output buffer.
-        separate = net.activation.needs_input
-        self.z = [buf(u) for u in hidden]
-        self.h = [buf(u) for u in hidden] if net.batch_norm else [None] * len(hidden)
-        self.z_hat = [buf(u) for u in hidden] if net.batch_norm else [None] * len(hidden)
-        self.a = [buf(u) if separate else None for u in hidden]
-        self.mask = [buf(u) if r > 0 else None for u, r in zip(hidden, net.dropout)]
-        self.d = [buf(u) if r > 0 else None for u, r in zip(hidden, net.dropout)]
-        self.delta = [buf(u) for u in hidden]
-        self.logits = buf(net.layer_units[-1])
-        self.scratch = np.empty(net.n_coef, dtype=dtype)
-        self.inputs = [None] * (len(hidden) + 1)
-        self.active_dropout = [False] * len(hidden)
-        widest = max((u for u, r in zip(hidden, net.dropout) if r > 0), default=0)
-        self._bits = np.empty((2, batch_size * words_for_uint16(widest)), dtype=np.uint64)
-
-    def bits(self, m, n_units):
-        """Two contiguous uint64 buffers for hashing the masks of ``m`` x ``n_units``."""
-        n = words_for_uint16(n_units)
-        return [flat[:m * n].reshape(m, n) for flat in self._bits]
+    def empty(self, shape, dtype=None):
+        return empty(shape, self.dtype if dtype is None else dtype)

@@ -1,7 +1,8 @@
 """ONNX export of a fitted MLPScratchClassifier or MLPScratchRegressor (onnx.helper).
 
-The graph mirrors :meth:`Network.predict_output`: per layer a ``MatMul`` and an ``Add``
-(batch normalization folded into them), the hidden activation, then the head. For the
+The graph mirrors :meth:`Network.predict_output`: each layer adds its own inference graph
+(``to_onnx``: an affine layer a ``MatMul`` and an ``Add``, with a following batch norm
+folded in; an activation its operator; dropout nothing), then the head. For the
 classifier, ``Softmax`` or ``Sigmoid``; the labels come from the probabilities exactly
 as ``predict`` derives them (``ArgMax``, or ``p > 0.5``) and are mapped to ``classes_``
 with a ``Gather``. For the regressor, the identity (or ``Exp`` for ``loss='poisson'``)
@@ -9,12 +10,11 @@ gives ``"variable"``, shaped as ``predict``'s output.
 :mod:`onnx` is imported only when :func:`to_onnx` runs (optional extra ``onnx``).
 """
 
-import math
-
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
-from ._activations import ACTIVATIONS
+from ._batch_norm import BatchNorm
+from ._layers import Dense
 
 DEFAULT_OPSET = 17
 MIN_OPSET = 13  # Softmax(axis=-1) on the last axis only, as predict_proba computes it
@@ -164,49 +164,24 @@ class _Graph:
         return model
 
 
-def _folded_layers(est):
-    """Weights and biases in float64, batch norm folded into the hidden layers."""
-    # coefs_/intercepts_, not the network's views: they are what predict uses.
-    coefs = [np.asarray(c, dtype=np.float64) for c in est.coefs_]
-    intercepts = [np.asarray(b, dtype=np.float64) for b in est.intercepts_]
-    for i, bn in enumerate(est._network.norms):
-        scale = bn.gamma / np.sqrt(bn.running_var.astype(np.float64) + bn.epsilon)
-        coefs[i] = coefs[i] * scale  # (n_in, n_out) * (n_out,): scales each unit
-        intercepts[i] = (intercepts[i] - bn.running_mean) * scale + bn.beta
-    return coefs, intercepts
-
-
 def _body(g, est):
-    """Hidden layers and the output affine layer; return the name of the logits."""
+    """Every layer's inference graph in turn; return the name of the logits.
+
+    A batch norm right after an affine layer is folded into its weights (in float64,
+    before the cast): :math:`W s`, :math:`b s + t`.
+    """
     net = est._network
-    coefs, intercepts = _folded_layers(est)
-    x = "X"
-    for i, (coef, intercept) in enumerate(zip(coefs, intercepts)):
-        z = g.op("MatMul", x, g.const(f"coef_{i}", coef.astype(np.float32)))
-        x = g.op("Add", z, g.const(f"intercept_{i}", intercept.astype(np.float32)))
-        if i < net.n_hidden:
-            x = _ACTIVATIONS[net.activation_name](g, x)
+    net.set_weights(est.coefs_, est.intercepts_)  # what predict uses, as pickling does
+    x, layers, i = "X", net.layers, 0
+    while i < len(layers):
+        layer, after = layers[i], layers[i + 1] if i + 1 < len(layers) else None
+        if isinstance(layer, Dense) and isinstance(after, BatchNorm):
+            x = layer.to_onnx(g, x, *after.affine())
+            i += 2
+        else:
+            x = layer.to_onnx(g, x)
+            i += 1
     return x
-
-
-def _gelu(g, x):
-    # x * 0.5 * (1 + erf(x / sqrt(2))): the Gelu operator only exists from opset 20.
-    t = g.op("Add", g.op("Erf", g.op("Mul", x, g.scalar(1 / math.sqrt(2)))),
-             g.scalar(1.0))
-    return g.op("Mul", g.op("Mul", x, t), g.scalar(0.5))
-
-
-_ACTIVATIONS = {
-    "identity": lambda g, x: g.op("Identity", x),
-    "logistic": lambda g, x: g.op("Sigmoid", x),
-    "tanh": lambda g, x: g.op("Tanh", x),
-    "relu": lambda g, x: g.op("Relu", x),
-    "leaky_relu": lambda g, x: g.op(
-        "LeakyRelu", x, alpha=float(ACTIVATIONS["leaky_relu"].negative_slope)),
-    "elu": lambda g, x: g.op("Elu", x, alpha=float(ACTIVATIONS["elu"].alpha)),
-    "gelu": _gelu,
-    "silu": lambda g, x: g.op("Mul", x, g.op("Sigmoid", x)),
-}
 
 
 def _head(g, est, logits):

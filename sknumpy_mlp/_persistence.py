@@ -56,8 +56,10 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._activations import ACTIVATIONS
 from ._estimator import MLPScratchClassifier
+from ._layers import LAYERS
+from ._layout import Layout
 from ._losses import get_loss
-from ._network import Network
+from ._network import Network, mlp_layers
 from ._regression_losses import REGRESSION_HEADS
 from ._regressor import MLPScratchRegressor
 from ._training import History
@@ -115,6 +117,7 @@ SKOPS_TRUSTED_TYPES = (
     "sknumpy_mlp._optimizers.RMSProp",
     "sknumpy_mlp._training.History",
     "sknumpy_mlp._schedules.LearningRate",
+    *(f"{cls.__module__}.{cls.__qualname__}" for cls in LAYERS.values()),
 )
 
 
@@ -442,10 +445,11 @@ def _build(meta, arrays):
 def _make_network(spec, head, arrays):
     """A fresh Network holding the saved buffers, their sizes checked first."""
     units, dtype = spec["layer_units"], np.dtype(spec["dtype"])
-    n_norm = 2 * sum(units[1:-1]) if spec["batch_norm"] else 0
-    n_affine = sum(a * b for a, b in zip(units[:-1], units[1:])) + sum(units[1:])
+    layers = mlp_layers(units, spec["activation"], batch_norm=spec["batch_norm"],
+                        dropout=spec["dropout"])
+    layout = Layout(layers)  # sizes only: nothing of that size is allocated yet
     values = {name: arrays.pop(name) for name in ("params", "state")}
-    for name, size in (("params", n_affine + n_norm), ("state", n_norm)):
+    for name, size in (("params", layout.n_params), ("state", layout.n_state)):
         array = values[name]  # checked before allocating anything of that size
         if array.shape != (size,) or array.dtype.itemsize != dtype.itemsize:
             raise ModelFileError(f"{name} has {array.size} {array.dtype.name} values; "
@@ -454,8 +458,7 @@ def _make_network(spec, head, arrays):
             raise ModelFileError(f"{name} holds non-finite values.")
     # The network's own settings, not the hyperparameters: set_params after a fit may
     # have changed those without touching the fitted network.
-    net = Network(units, spec["activation"], head, dtype,
-                  batch_norm=spec["batch_norm"], dropout=spec["dropout"])
+    net = Network(layers, head, dtype)
     net.params[...] = values["params"]  # same dtype up to byte order: an exact copy
     net.state[...] = values["state"]
     if any(np.any(bn.running_var < 0) for bn in net.norms):

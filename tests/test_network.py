@@ -47,7 +47,8 @@ def _check_gradient(net, X, Y, *, seed=None, h=1e-6, **kwargs):
 def _network(activation="tanh", hidden=(4, 3), n_features=5, n_outputs=3, head=None,
              **kwargs):
     units = [n_features, *hidden, n_outputs]
-    net = Network(units, activation, head or SoftmaxCrossEntropy(), np.float64, **kwargs)
+    net = Network.mlp(units, activation, head or SoftmaxCrossEntropy(), np.float64,
+                      **kwargs)
     return net.initialize(np.random.RandomState(1))
 
 
@@ -188,7 +189,7 @@ def test_inference_does_not_depend_on_the_batch():
 
 def test_float32_network_stays_float32():
     units = [5, 4, 3]
-    net = Network(units, "relu", SoftmaxCrossEntropy(), np.float32)
+    net = Network.mlp(units, "relu", SoftmaxCrossEntropy(), np.float32)
     net.initialize(np.random.RandomState(0))
     X, Y, _ = _problem()
     X = X.astype(np.float32)

@@ -5,6 +5,7 @@ import json
 import pickle
 import warnings
 import zipfile
+from pathlib import Path
 
 import joblib
 import numpy as np
@@ -572,3 +573,33 @@ def test_regressor_file_with_a_classifier_target_is_refused():
     np.savez(tampered, **arrays)
     with pytest.raises(ModelFileError, match="target must be null"):
         load(io.BytesIO(tampered.getvalue()))
+
+
+# --------------------------------------------- pickles written by version 0.1
+DATA = Path(__file__).parent / "data"
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.InconsistentVersionWarning")
+@pytest.mark.parametrize("name", ["classifier_adam", "classifier_bn_dropout_gelu_float32",
+                                  "regressor_lbfgs"])
+def test_pickles_of_0_1_load_predict_and_train_on(name):
+    """Pickled by sknumpy_mlp 0.1, before the layer protocol (``tests/data``): they load,
+    predict exactly what they predicted then, save in the safe format and keep training."""
+    from sklearn.datasets import load_diabetes, load_iris
+
+    with open(DATA / f"{name}-0.1.pkl", "rb") as f:
+        est = pickle.load(f)  # the files are ours, written by the test-data script
+    regressor = name.startswith("regressor")
+    X, y = (load_diabetes if regressor else load_iris)(return_X_y=True)
+    X = X.astype(np.float32) if "float32" in name else X
+    expected = np.load(DATA / "expected-0.1.npz")[name]
+    got = est.predict(X) if regressor else est.predict_proba(X)
+    np.testing.assert_array_equal(got, expected)
+    buffer = io.BytesIO()
+    save(est, buffer)
+    np.testing.assert_array_equal(load(io.BytesIO(buffer.getvalue())).predict(X),
+                                  est.predict(X))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est.set_params(warm_start=True, max_iter=3).fit(X, y)
+    assert np.shares_memory(est.coefs_[0], est._network.params)

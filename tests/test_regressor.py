@@ -179,7 +179,7 @@ def test_whole_network_gradient(head, n_outputs, kwargs, batch_norm):
     rng = np.random.RandomState(0)
     X = rng.normal(size=(12, 5))
     Y = rng.poisson(1.5, size=(12, n_outputs)).astype(float)
-    net = Network([5, 4, 3, n_outputs], "tanh", head, np.float64, batch_norm=batch_norm)
+    net = Network.mlp([5, 4, 3, n_outputs], "tanh", head, np.float64, batch_norm=batch_norm)
     net.initialize(np.random.RandomState(1))
     ws = net.workspace(len(X))
 

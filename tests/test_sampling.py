@@ -17,7 +17,7 @@ KEYS = row_keys(np.random.RandomState(0).randn(3000, 5), salt=1)
 
 def mask(keys, rate, step=0, layer=0, n_units=300):
     out = np.empty((len(keys), n_units))
-    return Dropout(rate).sample_mask(keys, step, layer, out)
+    return Dropout(rate, n_units, key=layer).sample_mask(keys, step, out)
 
 
 @pytest.mark.parametrize("rate", [0.05, 0.2, 0.5, 0.8])

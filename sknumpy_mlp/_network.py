@@ -137,16 +137,23 @@ class Network:
                 rates[la.key] = la.rate
         return rates
 
-    def initialize(self, rng, weight_init="auto", activation=None):
+    def initialize(self, rng, weight_init="auto", activation=None, X=None):
         """Draw the initial parameters layer by layer with ``rng``.
 
         ``activation`` (default: the network's own) picks scikit-learn's Glorot factor;
         the estimator passes its parameter, which matters when there is no hidden layer.
+        With ``X`` (a sample of the training inputs), each layer sees its own input as
+        ``scheme.x``, the sample passed through the layers below once they are
+        initialized: data-dependent initializations (unit-variance pre-activations,
+        biases placed between data points) read it.
         """
         scheme = SimpleNamespace(weight_init=weight_init,
-                                 activation=activation or self.activation_name)
-        for layer in self.layers:
+                                 activation=activation or self.activation_name, x=X)
+        ctx = Pass()
+        for i, layer in enumerate(self.layers):
             layer.initialize(rng, scheme)
+            if X is not None and i + 1 < len(self.layers):
+                scheme.x = layer.forward(scheme.x, None, ctx)
         return self
 
     def set_weights(self, coefs, intercepts):

@@ -41,3 +41,14 @@ def test_decayed_kinds_come_first_and_unknown_kinds_are_refused():
 
     with pytest.raises(ValueError, match="unknown parameter kinds"):
         Layout([Odd()])
+
+
+def test_factor_vectors_follow_the_declarations():
+    class Two(Layer):
+        def params(self):
+            return [Param("a", (2, 2), "weight", lr=0.5, wd=0.0),
+                    Param("s", (3,), "embedding", lr=6.0)]
+
+    layout = Layout([Two()])
+    np.testing.assert_array_equal(layout.factors("lr"), [0.5] * 4 + [6.0] * 3)
+    np.testing.assert_array_equal(layout.factors("wd"), [0.0] * 4 + [1.0] * 3)

@@ -250,7 +250,12 @@ class Dropout(Layer):
     name = "dropout"
 
     def __init__(self, rate, n, key=0):
-        self.rate, self.n, self.key = float(rate), int(n), int(key)
+        self.n, self.key = int(n), int(key)
+        self.set_rate(rate)
+
+    def set_rate(self, rate):
+        """Change the drop probability (a schedule may lower it during training)."""
+        self.rate = float(rate)
         self.threshold = bernoulli_threshold16(self.rate)
         # The kept units are scaled by the inverse of the *drawn* keep probability, so
         # the expected output equals the input exactly, whatever the rounding.

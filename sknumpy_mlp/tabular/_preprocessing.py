@@ -122,6 +122,21 @@ def _is_frame(X):
     return hasattr(X, "iloc") and hasattr(X, "dtypes")
 
 
+def check_table(estimator, X, reset):
+    """Validate a table (DataFrame or array, NaN allowed) for ``estimator``.
+
+    Arrays go through ``check_array`` with any dtype; frames keep their columns' dtypes.
+    Sets (``reset=True``) or checks ``n_features_in_`` and ``feature_names_in_``.
+    """
+    if not _is_frame(X):
+        X = check_array(X, dtype=None, ensure_all_finite="allow-nan")
+    elif X.shape[0] < 1 or X.shape[1] < 1:
+        raise ValueError(f"Found array with shape {X.shape} while a minimum of "
+                         "1 sample and 1 feature is required.")
+    validate_data(estimator, X, reset=reset, skip_check_array=True)
+    return X
+
+
 class TabularPreprocessor(TransformerMixin, BaseEstimator):
     """Turn a table of numbers and categories into network inputs, as RealMLP-TD does.
 
@@ -317,13 +332,7 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ helpers
     def _check_input(self, X, reset):
-        if not _is_frame(X):
-            X = check_array(X, dtype=None, ensure_all_finite="allow-nan")
-        elif X.shape[0] < 1 or X.shape[1] < 1:
-            raise ValueError(f"Found array with shape {X.shape} while a minimum of "
-                             "1 sample and 1 feature is required.")
-        validate_data(self, X, reset=reset, skip_check_array=True)
-        return X
+        return check_table(self, X, reset)
 
     def _column_kinds(self, X):
         """'numeric' or a categorical kind for each column; levels decide which one."""

@@ -311,6 +311,58 @@ class ELU(Activation):
         return f"ELU(alpha={self.alpha!r})"
 
 
+class SELU(Activation):
+    """Scaled exponential linear unit, ``f(z) = lambda z`` for ``z > 0``, else
+    ``lambda alpha (e^z - 1)``.
+
+    With the constants of [1]_ (``lambda ~ 1.0507``, ``alpha ~ 1.6733``) a zero-mean,
+    unit-variance input keeps mean 0 and variance 1 through the unit
+    ("self-normalizing"); RealMLP-TD uses it, made parametric, for classification.
+
+    References
+    ----------
+    .. [1] Klambauer, G., Unterthiner, T., Mayr, A. and Hochreiter, S. (2017).
+       "Self-normalizing neural networks". NeurIPS.
+    """
+
+    name = "selu"
+    onnx_op = "Selu"
+    alpha = 1.6732632423543772848170429916717
+    scale = 1.0507009873554804934193349852946
+
+    def onnx_attributes(self):
+        return {"alpha": float(self.alpha), "gamma": float(self.scale)}
+
+    def forward(self, z, out=None):
+        """Write ``lambda * max(z, 0) + lambda alpha * expm1(min(z, 0))`` into ``out``."""
+        neg = np.minimum(z, 0.0)
+        np.expm1(neg, out=neg)
+        neg *= self.scale * self.alpha
+        out = np.maximum(z, 0.0, out=out)
+        out *= self.scale
+        out += neg
+        return out
+
+    def backward(self, z, a, delta):
+        r"""Multiply ``delta`` by ``lambda`` where ``a > 0`` and by ``a + lambda alpha``
+        elsewhere.
+
+        Notes
+        -----
+        .. math::
+
+            f'(z) = \begin{cases} \lambda & z > 0 \\
+            \lambda\alpha e^{z} = f(z) + \lambda\alpha & z \le 0 \end{cases}
+
+        The output is positive exactly where the input is, so ``z`` is not read.
+        """
+        tmp = np.minimum(a, 0.0)
+        tmp += self.scale * self.alpha
+        np.copyto(tmp, self.scale, where=a > 0)
+        delta *= tmp
+        return delta
+
+
 def _normal_cdf(z):
     """Return a new array holding the standard normal CDF of ``z``."""
     cdf = np.multiply(z, _INV_SQRT2)
@@ -320,18 +372,18 @@ def _normal_cdf(z):
     return cdf
 
 
-def _gate_from_output(z, a, out=None):
-    """Return ``g(z)`` for a gated unit ``f(z) = z g(z)`` with ``g(0) = 1/2``.
+def _gate_from_output(z, a, out=None, at_zero=0.5):
+    """Return ``g(z)`` for a gated unit ``f(z) = z g(z)`` with ``g(0) = at_zero``.
 
     Dividing the forward output by the input is several times cheaper than
-    evaluating ``erf`` or ``expit`` again. Where ``|z|`` is below the smallest
-    normal number the quotient would lose precision, but there ``g(z)`` equals
-    ``g(0) = 1/2`` to working precision.
+    evaluating ``erf``, ``expit`` or ``tanh`` again. Where ``|z|`` is below the
+    smallest normal number the quotient would lose precision, but there ``g(z)``
+    equals ``g(0)`` to working precision.
     """
     if out is None:
         out = np.empty_like(z)
     regular = np.abs(z, out=out) >= np.finfo(z.dtype).tiny  # (n, m) bool
-    out.fill(0.5)
+    out.fill(at_zero)
     np.divide(a, z, out=out, where=regular)
     return out
 
@@ -429,6 +481,70 @@ class SiLU(Activation):
         return delta
 
 
+def _softplus(z):
+    """A new array ``log(1 + e^z)``, as ``max(z, 0) + log1p(e^{-|z|})``: no overflow."""
+    out = np.abs(z)
+    np.negative(out, out=out)
+    np.exp(out, out=out)
+    np.log1p(out, out=out)
+    out += np.maximum(z, 0.0)
+    return out
+
+
+class Mish(Activation):
+    """Mish, ``f(z) = z tanh(softplus(z))`` with ``softplus(z) = log(1 + e^z)``.
+
+    A smooth, non-monotonic unit close to SiLU; RealMLP-TD uses it, made parametric,
+    for regression. The softplus is evaluated as ``max(z, 0) + log1p(e^{-|z|})``, which
+    neither overflows for large ``z`` nor rounds the tiny values of very negative ``z``
+    to zero.
+
+    References
+    ----------
+    .. [1] Misra, D. (2020). "Mish: a self regularized non-monotonic activation
+       function". BMVC.
+    """
+
+    name = "mish"
+    needs_input = True
+    gate_at_zero = 0.6  # tanh(log 2) = (4 - 1) / (4 + 1)
+
+    def to_onnx(self, g, x):
+        return g.op("Mul", x, g.op("Tanh", g.op("Softplus", x)))
+
+    def forward(self, z, out=None):
+        """Write ``z * tanh(softplus(z))`` into ``out``."""
+        gate = _softplus(z)
+        np.tanh(gate, out=gate)
+        return np.multiply(z, gate, out=gate if out is None else out)
+
+    def backward(self, z, a, delta):
+        r"""Multiply ``delta`` by ``t + z sigma(z) (1 - t^2)``, ``t = tanh(softplus(z))``.
+
+        Notes
+        -----
+        With :math:`t(z) = \tanh(\operatorname{softplus}(z))` and
+        :math:`\operatorname{softplus}'(z) = \sigma(z)`, the logistic sigmoid:
+
+        .. math::
+
+            f'(z) = t(z) + z\,\sigma(z)\,\bigl(1 - t(z)^2\bigr).
+
+        ``f`` is not monotonic, so the derivative needs ``z``; the gate :math:`t` is
+        recovered from the output as :math:`f(z) / z` (0.6 at 0) instead of evaluating
+        the softplus and the tanh again.
+        """
+        t = _gate_from_output(z, a, at_zero=self.gate_at_zero)
+        tmp = expit(z)
+        tmp *= z
+        u = np.square(t)
+        np.subtract(1.0, u, out=u)
+        tmp *= u
+        tmp += t
+        delta *= tmp
+        return delta
+
+
 ACTIVATIONS = {
     act.name: act
     for act in (
@@ -438,8 +554,10 @@ ACTIVATIONS = {
         ReLU(),
         LeakyReLU(),
         ELU(),
+        SELU(),
         GELU(),
         SiLU(),
+        Mish(),
     )
 }
 

@@ -36,10 +36,10 @@ class MLPScratchRegressor(RegressorMixin, BaseMLPScratch):
         The ith element is the number of neurons in the ith hidden layer.
 
     activation : {'identity', 'logistic', 'tanh', 'relu', 'leaky_relu', 'elu', \
-'gelu', 'silu'}, default='relu'
+'selu', 'gelu', 'silu', 'mish'}, default='relu'
         Activation of the hidden layers. The first four are scikit-learn's;
-        ``leaky_relu`` (slope 0.01), ``elu`` (alpha 1), ``gelu`` (exact erf form) and
-        ``silu`` are ours.
+        ``leaky_relu`` (slope 0.01), ``elu`` (alpha 1), ``selu`` (Klambauer et al.'s
+        constants), ``gelu`` (exact erf form), ``silu`` and ``mish`` are ours.
 
     solver : {'lbfgs', 'sgd', 'adam', 'adamw', 'rmsprop'}, default='adam'
         Weight optimizer. ``lbfgs`` runs scipy's L-BFGS-B on our analytic loss and

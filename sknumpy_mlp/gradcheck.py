@@ -73,7 +73,9 @@ def check_layer_gradient(layer, x, *, training=True, sample_weight=None,
     state = np.zeros(layout.n_state)
     layer.bind(layout.views(params)[0], layout.views(grads)[0],
                layout.views(state, "state")[0])
-    layer.initialize(rng, SimpleNamespace(weight_init="glorot_uniform", activation="relu"))
+    # ``x`` doubles as the sample that data-dependent initializations read.
+    layer.initialize(rng, SimpleNamespace(weight_init="glorot_uniform", activation="relu",
+                                          x=x))
     params += rng.uniform(-0.2, 0.2, size=params.shape)
     keys = rng.randint(1, 2**62, size=len(x)).astype(np.uint64)
     ctx = Pass(training=training, sample_weight=sample_weight, dropout_keys=keys)

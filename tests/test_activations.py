@@ -9,6 +9,9 @@ from sknumpy_mlp._activations import ACTIVATIONS, Activation, get_activation
 
 NAMES = sorted(ACTIVATIONS)
 SKLEARN_NAMES = ["identity", "logistic", "tanh", "relu"]
+# Klambauer et al. (2017), eq. 14, to the digits printed there.
+SELU_ALPHA = 1.6732632423543772848170429916717
+SELU_SCALE = 1.0507009873554804934193349852946
 
 # Independent formulas, written differently from the implementations.
 REFERENCE = {
@@ -20,6 +23,8 @@ REFERENCE = {
     "elu": lambda z: np.where(z > 0, z, np.exp(z) - 1.0),
     "gelu": lambda z: z * ndtr(z),
     "silu": lambda z: z / (1.0 + np.exp(-z)),
+    "selu": lambda z: SELU_SCALE * np.where(z > 0, z, SELU_ALPHA * (np.exp(z) - 1.0)),
+    "mish": lambda z: z * np.tanh(np.logaddexp(0.0, z)),
 }
 
 # Derivatives, with the conventions at the kinks: relu 0, leaky_relu 0.01, elu 1.
@@ -32,7 +37,18 @@ REFERENCE_DERIVATIVE = {
     "elu": lambda z: np.where(z > 0, 1.0, np.exp(np.minimum(z, 0.0))),
     "gelu": lambda z: ndtr(z) + z * np.exp(-0.5 * z**2) / np.sqrt(2 * np.pi),
     "silu": lambda z: expit(z) * (1.0 + z * expit(-z)),
+    "selu": lambda z: SELU_SCALE * np.where(z > 0, 1.0,
+                                            SELU_ALPHA * np.exp(np.minimum(z, 0.0))),
+    "mish": lambda z: _mish_derivative(z),
 }
+
+
+def _mish_derivative(z):
+    """Misra's closed form: e^z w / d^2, w = 4(z + 1) + 4e^2z + e^3z + e^z (4z + 6),
+    d = 2e^z + e^2z + 2 (finite for |z| <= 30 in float64)."""
+    e = np.exp(z)
+    w = 4 * (z + 1) + 4 * e**2 + e**3 + e * (4 * z + 6)
+    return e * w / (2 * e + e**2 + 2) ** 2
 
 
 def _signed_inputs(rng, shape, low=0.1, high=4.0):
@@ -54,7 +70,7 @@ def test_registry():
         assert isinstance(act, Activation)
         assert act.name == name
         assert get_activation(name) is act
-    assert {n for n, a in ACTIVATIONS.items() if a.needs_input} == {"gelu", "silu"}
+    assert {n for n, a in ACTIVATIONS.items() if a.needs_input} == {"gelu", "silu", "mish"}
 
 
 @pytest.mark.parametrize("bad", ["softmax", "ReLU", None])

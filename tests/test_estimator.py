@@ -734,7 +734,8 @@ def test_new_solvers_train_well_on_digits(digits_split, solver):
     assert clf.loss_curve_[-1] < clf.loss_curve_[0] / 5
 
 
-@pytest.mark.parametrize("activation", ["leaky_relu", "elu", "gelu", "silu"])
+@pytest.mark.parametrize("activation", ["leaky_relu", "elu", "selu", "gelu", "silu",
+                                        "mish"])
 def test_new_activations_train_well_on_digits(digits_split, activation):
     X_train, y_train, X_test, y_test = digits_split
     clf = MLPScratchClassifier((64,), activation=activation, max_iter=40,

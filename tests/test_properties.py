@@ -33,7 +33,8 @@ def estimators(draw):
     params = {
         "hidden_layer_sizes": tuple(draw(st.lists(st.integers(1, 6), max_size=2))),
         "activation": draw(st.sampled_from(["identity", "logistic", "tanh", "relu",
-                                            "leaky_relu", "elu", "gelu", "silu"])),
+                                            "leaky_relu", "elu", "selu", "gelu",
+                                            "silu", "mish"])),
         "solver": solver,
         "alpha": draw(st.sampled_from([0.0, 1e-4, 1.0])),
         "learning_rate_init": draw(st.sampled_from([1e-3, 0.1, 10.0])),

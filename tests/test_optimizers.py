@@ -1,3 +1,4 @@
+import math
 import pickle
 import tracemalloc
 
@@ -6,6 +7,7 @@ import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.neural_network._stochastic_optimizers import AdamOptimizer, SGDOptimizer
 
+from sknumpy_mlp import _optimizers
 from sknumpy_mlp._optimizers import SGD, Adam, AdamW, RMSProp, make_optimizer
 
 # Two weight matrices then two intercept vectors: the order of the flat buffer.
@@ -216,7 +218,8 @@ def test_state_dict_round_trip_resumes_identically(name, tmp_path):
         unpickled.step(unpickled_params, g, 0.01)
     assert_array_equal(resumed_params, params)
     assert_array_equal(unpickled_params, params)
-    assert all(not key.startswith("_buf") for key in opt.__getstate__())
+    kept = set(opt.__getstate__())
+    assert not kept & {"_buf", "_update", "_scalar_buf", "_scalar_views"}
 
 
 def test_state_dict_returns_copies():
@@ -251,3 +254,119 @@ def test_make_optimizer_builds_each_solver():
 def test_rejects_integer_dtype():
     with pytest.raises(ValueError, match="floating"):
         SGD(3, np.int64)
+
+
+# ----------------------------------------------------- the plain reference versions
+# Each optimizer's step as the formula in its docstring, on whole arrays, with the same
+# elementwise operations in the same order (e.g. ``lr_t * m / d`` is ``(lr_t * m) / d``).
+# The fast steps (blocks, out= buffers, 0-d scalars) must equal these bit for bit.
+def reference_sgd(opt, state, params, g, lr):
+    v = state["velocity"] = opt.momentum * state["velocity"] - lr * g
+    update = opt.momentum * v - lr * g if opt.nesterov else v
+    return params + update
+
+
+def reference_adam(opt, state, params, g, lr):
+    """Adam, and AdamW's decay of ``params[:n_decay]`` before it."""
+    params = params.copy()
+    if getattr(opt, "weight_decay", 0.0):
+        params[: opt.n_decay] *= 1.0 - lr * opt.weight_decay
+    b1, b2, t = opt.beta_1, opt.beta_2, state["t"] + 1
+    m = b1 * state["m"] + (1 - b1) * g
+    v = b2 * state["v"] + (1 - b2) * g**2
+    lr_t = lr * math.sqrt(1 - b2**t) / (1 - b1**t)
+    state.update(t=t, m=m, v=v)
+    return params - lr_t * m / (np.sqrt(v) + opt.epsilon)
+
+
+def reference_rmsprop(opt, state, params, g, lr):
+    rho, t = opt.rho, state["t"] + 1
+    v = rho * state["v"] + (1 - rho) * g**2
+    v_hat = v / (1 - rho**t)
+    state.update(t=t, v=v)
+    return params - g / (np.sqrt(v_hat) + opt.epsilon) * lr
+
+
+REFERENCE = {
+    SGD: reference_sgd,
+    Adam: reference_adam,
+    AdamW: reference_adam,
+    RMSProp: reference_rmsprop,
+}
+
+
+def reference_step(opt, state, params, g, lr):
+    """``opt``'s step, plainly: new params; ``state`` (t, m, v, velocity) updated."""
+    return REFERENCE[type(opt)](opt, state, params, g, lr)
+
+
+def _assert_same_bits(actual, expected):
+    assert actual.dtype == expected.dtype
+    assert actual.tobytes() == expected.tobytes()  # unlike ==, tells -0.0 from 0.0
+
+
+def _block(dtype):
+    return _optimizers.BLOCK_BYTES // np.dtype(dtype).itemsize
+
+
+def _sizes(dtype):
+    """One block (a small net), several blocks with a ragged end, a block exactly."""
+    return {"one": N_PARAMS, "several": 2 * _block(dtype) + 77, "exact": _block(dtype)}
+
+
+REFERENCE_CASES = [
+    ("sgd", dict(nesterovs_momentum=True)),
+    ("sgd", dict(nesterovs_momentum=False)),
+    ("sgd", dict(momentum=0.0)),
+    ("adam", {}),
+    ("adam", dict(beta_1=0.8, beta_2=0.99, epsilon=1e-7)),
+    ("adamw", dict(n_decay=None)),
+    ("adamw", dict(n_decay=0)),
+    ("adamw", dict(n_decay="mid-block")),
+    ("adamw", dict(n_decay="block edge")),
+    ("adamw", dict(weight_decay=0.0)),
+    ("rmsprop", {}),
+    ("rmsprop", dict(beta_2=0.9)),
+]
+
+
+@pytest.mark.parametrize("size", ["one", "several", "exact"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize(
+    ("name", "overrides"),
+    REFERENCE_CASES,
+    ids=[
+        f"{name}-{'-'.join(f'{k}={v}' for k, v in kw.items())}"
+        for name, kw in REFERENCE_CASES
+    ],
+)
+def test_step_equals_reference_bit_for_bit(name, overrides, dtype, size):
+    n = _sizes(dtype)[size]
+    overrides = dict(overrides)
+    if overrides.get("n_decay") == "mid-block":
+        overrides["n_decay"] = n // 2 + 3
+    elif overrides.get("n_decay") == "block edge":
+        overrides["n_decay"] = min(n, _block(dtype))
+    rng = np.random.default_rng(9)
+    params = rng.standard_normal(n).astype(dtype)
+    ref_params = params.copy()
+    opt = _make(name, n=n, dtype=dtype, **overrides)
+    state = opt.state_dict()  # copies: t, m, v or velocity
+    for lr, g in zip([0.01, 0.003, 0.02, 0.001], _grads(rng, 4, n, dtype)):
+        g[::17] = 0.0  # exact zeros: sqrt(0) + eps and 0 / d in the mix
+        opt.step(params, g, lr)
+        ref_params = reference_step(opt, state, ref_params, g, lr)
+        _assert_same_bits(params, ref_params)
+    for key, value in opt.state_dict().items():
+        if isinstance(value, np.ndarray):
+            _assert_same_bits(value, state[key])
+        else:
+            assert value == state[key]
+
+
+@pytest.mark.parametrize("name", OPTIMIZER_NAMES)
+def test_step_handles_an_empty_buffer(name):
+    opt = _make(name, n=0)
+    params = np.zeros(0)
+    opt.step(params, np.zeros(0), 0.01)
+    assert params.shape == (0,)

@@ -20,6 +20,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 
 from ._activations import ACTIVATIONS
 from ._callbacks import CallbackReporter, CallbackSupportMixin, has_callbacks
+from ._handlers import standard_handlers
 from ._initializers import INITIALIZERS
 from ._lbfgs import fit_lbfgs
 from ._network import Network
@@ -27,7 +28,7 @@ from ._optimizers import make_optimizer
 from ._progress import make_reporter
 from ._sampling import holdout_split
 from ._schedules import LearningRate
-from ._training import History, StochasticTrainer, StoppingRule
+from ._training import History, StochasticTrainer, StoppingRule, TrainingConfig
 from ._validation import WEIGHT_HINTS, explained_input_errors, restored_on_error
 
 STOCHASTIC_SOLVERS = ("sgd", "adam", "adamw", "rmsprop")
@@ -332,13 +333,16 @@ class BaseMLPScratch(CallbackSupportMixin, BaseEstimator):
                 self.learning_rate, self.learning_rate_init, solver=self.solver,
                 power_t=self.power_t, max_iter=self.max_iter, warmup_iter=self.warmup_iter)
         rng = prepared.rng
-        trainer = StochasticTrainer(
-            net, self._optimizer, self._learning_rate,
-            StoppingRule(self.tol, self.n_iter_no_change, break_ties=self._break_ties()),
-            batch_size=prepared.batch_size, shuffle=self.shuffle, rng=rng,
+        stopping = StoppingRule(self.tol, self.n_iter_no_change,
+                                break_ties=self._break_ties())
+        config = TrainingConfig(
+            batch_size=prepared.batch_size, max_iter=self.max_iter, shuffle=self.shuffle,
             alpha=self.alpha, label_smoothing=self._label_smoothing(),
-            clip_grad_norm=self.clip_grad_norm, max_iter=self.max_iter, reporter=reporter,
+            clip_grad_norm=self.clip_grad_norm,
             dropout_salt=rng.randint(np.iinfo(np.int32).max) if any(net.dropout) else 0)
+        trainer = StochasticTrainer(
+            net, self._optimizer, self._learning_rate, config, rng=rng,
+            handlers=standard_handlers(stopping, self._learning_rate, reporter))
         history = self._history
         history.t = self.t_
         try:

@@ -1,10 +1,12 @@
-"""Training: minibatches -> one epoch -> the loop (L-BFGS is in :mod:`._lbfgs`).
+"""Training: one step -> one epoch -> the loop (L-BFGS is in :mod:`._lbfgs`).
 
-The pieces are separate objects that the loop only calls: the optimizer
-(:mod:`._optimizers`) moves the parameters, :class:`~._schedules.LearningRate` says
-how far, and :class:`StoppingRule` says when to stop (scikit-learn folds all three
-into one 190-line method; here each reads on its own). Nothing in this module knows
-about labels, pandas or parameter validation: the estimator hands it arrays.
+The loop only trains: the optimizer (:mod:`._optimizers`) moves the parameters and
+:class:`~._schedules.LearningRate` says how far. Everything else listens to the
+loop's events (:mod:`._events`): the stopping rule, the best-weights snapshot, the
+divergence fall-back, the plateau rule and the reporter are handlers
+(:mod:`._handlers`), each with its own state. scikit-learn folds all of them into
+one 190-line method with nine arguments. Nothing in this module knows about labels,
+pandas or parameter validation: the estimator hands it arrays.
 """
 
 import contextlib
@@ -18,8 +20,11 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import gen_batches, shuffle
 from threadpoolctl import ThreadpoolController
 
+from ._events import Events, Run, StopTraining
+from ._handlers import Snapshot, evaluate, standard_handlers  # noqa: F401 (were here)
 from ._sampling import row_keys
 from ._schedules import LearningRate  # noqa: F401 (its home until 0.1: older pickles)
+from ._stopping import StoppingRule  # noqa: F401 (was here; tests patch it here)
 
 # Below this many multiply-adds in a batch's largest matrix product, a second BLAS thread
 # costs more in synchronisation than it saves (and on a busy machine, far more).
@@ -63,129 +68,83 @@ class History:
         else:
             self.best_loss = np.inf
 
+    def record_epoch(self, loss, n_samples, validation=None):
+        """Append one epoch of ``n_samples``; ``validation`` is (score, loss) or None."""
+        self.n_iter += 1
+        self.t += n_samples
+        self.loss_curve.append(loss)
+        if validation is not None:
+            self.validation_scores.append(validation[0])
+            self.validation_losses.append(validation[1])
 
-class StoppingRule:
-    """scikit-learn's rule: stop after ``n_iter_no_change`` epochs without a ``tol`` gain.
 
-    The monitored quantity is the validation score (the head's: accuracy or R^2) when
-    early stopping is on and the training loss otherwise. Returns whether the latest
-    epoch is the best so far, so the caller can keep those weights.
+@dataclass
+class TrainingConfig:
+    """How a stochastic fit trains: the estimator's parameters the loop reads.
 
-    One refinement over scikit-learn: with early stopping, ties in validation accuracy
-    are broken by the validation loss. Accuracy is coarse on a small hold-out and often
-    saturates in the first epochs; scikit-learn then stops and restores those barely
-    trained weights, while here training goes on as long as the held-out loss still
-    falls by more than ``tol``. ``break_ties=False`` is scikit-learn's rule exactly; the
-    estimator uses it for a target of a single class, whose accuracy is always 1 and
-    whose loss only measures how far the output has saturated, which changes no
-    prediction.
+    ``dropout_salt`` salts the content-keyed dropout masks (see :mod:`._sampling`).
     """
 
-    def __init__(self, tol, n_iter_no_change, break_ties=True):
-        self.tol = tol
-        self.n_iter_no_change = n_iter_no_change
-        self.break_ties = break_ties
-
-    def update(self, history):
-        """Update ``history`` counters after an epoch; return True if this epoch is best."""
-        if history.early_stopping:
-            score, loss = history.validation_scores[-1], history.validation_losses[-1]
-            best_score = history.best_validation_score
-            best_loss = history.best_validation_loss
-            tie_won = self.break_ties and score >= best_score and loss < best_loss
-            worse = score < best_score + self.tol and not (
-                tie_won and loss < best_loss - self.tol)
-            best = score > best_score or (score == best_score and tie_won)
-            if best:
-                history.best_validation_score = score
-                history.best_validation_loss = loss
-        else:
-            loss = history.loss_curve[-1]
-            worse = loss > history.best_loss - self.tol
-            best = loss < history.best_loss
-            if best:
-                history.best_loss = loss
-        history.no_improvement_count = history.no_improvement_count + 1 if worse else 0
-        return best
-
-    def exhausted(self, history):
-        """Whether the patience has run out."""
-        return history.no_improvement_count > self.n_iter_no_change
-
-
-def evaluate(net, X, Y, sample_weight=None):
-    """The head's score and mean loss of ``net`` on ``(X, Y)`` (NaN if outputs overflow).
-
-    The score is what the estimator's ``score`` reports (accuracy for the classifier,
-    R^2 for the regressor), the loss what training minimizes, without the L2 term.
-    """
-    output = net.predict_output(X)
-    if not np.all(np.isfinite(output)):
-        return np.nan, np.nan
-    return net.head.score_and_loss(output, Y, sample_weight)
+    batch_size: int
+    max_iter: int
+    shuffle: bool = True
+    alpha: float = 0.0
+    label_smoothing: float = 0.0
+    clip_grad_norm: float = None
+    dropout_salt: int = 0
 
 
 class StochasticTrainer:
-    """Minibatch training with any flat-buffer optimizer.
+    """Minibatch training with any flat-buffer optimizer, announcing events to handlers.
 
     Parameters
     ----------
     net : Network
     optimizer : object with ``step(params, grads, lr)``
     learning_rate : LearningRate
-    stopping : StoppingRule
-    batch_size : int
-    shuffle : bool
+    config : TrainingConfig
     rng : numpy.random.RandomState
         Shuffling, as scikit-learn does it.
-    dropout_salt : int
-        Salt of the content-keyed dropout masks (see :mod:`._sampling`).
-    alpha, label_smoothing, clip_grad_norm : float or None
-    max_iter : int
-    reporter : object
-        Receives ``batch_end``/``epoch_end``/``message`` calls (verbose output).
+    handlers : list of Handler
+        Listeners of the loop's events, called in this order (see
+        :func:`~._handlers.standard_handlers` for those of a fit).
     """
 
-    def __init__(self, net, optimizer, learning_rate, stopping, *, batch_size, shuffle,
-                 rng, alpha, label_smoothing, clip_grad_norm, max_iter, reporter,
-                 dropout_salt=0):
+    def __init__(self, net, optimizer, learning_rate, config, *, rng, handlers=()):
         self.net = net
         self.optimizer = optimizer
         self.learning_rate = learning_rate
-        self.stopping = stopping
-        self.batch_size = batch_size
-        self.shuffle = shuffle
+        self.config = config
         self.rng = rng
-        self.alpha = alpha
-        self.label_smoothing = label_smoothing
-        self.clip_grad_norm = clip_grad_norm
-        self.max_iter = max_iter
-        self.reporter = reporter
-        self.dropout_salt = dropout_salt
+        self.events = Events(handlers)
 
     def step(self, X, Y, sample_weight, ws, progress, keys, step):
         """One optimizer step on one batch; returns the batch loss."""
-        net = self.net
-        loss = net.loss_and_grad(X, Y, ws, sample_weight=sample_weight, alpha=self.alpha,
-                                 label_smoothing=self.label_smoothing, dropout_keys=keys,
+        net, cfg = self.net, self.config
+        loss = net.loss_and_grad(X, Y, ws, sample_weight=sample_weight, alpha=cfg.alpha,
+                                 label_smoothing=cfg.label_smoothing, dropout_keys=keys,
                                  step=step)
-        if self.clip_grad_norm is not None:
+        if cfg.clip_grad_norm is not None:
             norm = np.sqrt(np.dot(net.grads, net.grads))
-            if norm > self.clip_grad_norm:  # global norm clipping (Pascanu et al., 2013)
-                net.grads *= self.clip_grad_norm / norm
+            if norm > cfg.clip_grad_norm:  # global norm clipping (Pascanu et al., 2013)
+                net.grads *= cfg.clip_grad_norm / norm
         self.optimizer.step(net.params, net.grads, self.learning_rate.at(progress))
         return loss
 
-    def run_epoch(self, X, Y, sample_weight, ws, order, history, keys=None):
-        """One pass over the data in ``order``; returns the sample-averaged loss.
+    def run_epoch(self, run):
+        """One pass over the data in ``run.order``; returns the sample-averaged loss.
 
-        Returns NaN as soon as a batch loss is not finite (divergence); the caller
-        restores the last good weights.
+        Returns NaN as soon as a batch loss is not finite (divergence): the handlers
+        take it from there.
         """
+        X, Y, sample_weight, keys, order, ws = (run.X, run.Y, run.sample_weight, run.keys,
+                                                run.order, run.ws)
         n = X.shape[0]
         dense = not sparse.issparse(X)
         batches = self.batches(n)
         epoch = self.learning_rate.epochs_done
+        batch_end = self.events.hooks("batch_end")
+        history = run.history
         total = 0.0
         for k, batch in enumerate(batches):
             if order is None:
@@ -207,7 +166,8 @@ class StochasticTrainer:
             if not np.isfinite(loss):
                 return np.nan
             total += loss * (batch.stop - batch.start)
-            self.reporter.batch_end(k + 1, len(batches), loss)
+            for hook in batch_end:
+                hook(run, k + 1, len(batches), loss)
         return total / n
 
     def batches(self, n):
@@ -219,72 +179,73 @@ class StochasticTrainer:
         batch variance: batch norm would map it to 0, pass no gradient to the layers
         below and pull the running variance towards 0 once per epoch.
         """
-        batches = list(gen_batches(n, self.batch_size))
-        if self.net.batch_norm and len(batches) > 1 and n % self.batch_size == 1:
+        size = self.config.batch_size
+        batches = list(gen_batches(n, size))
+        if self.net.batch_norm and len(batches) > 1 and n % size == 1:
             batches[-2:] = [slice(batches[-2].start, n)]
         return batches
 
     def fit(self, X, Y, sample_weight, history, validation=None, incremental=False):
-        """Run epochs until ``max_iter``, the stopping rule, divergence or Ctrl-C.
+        """Run epochs until ``max_iter``, a handler's stop, divergence or Ctrl-C.
 
-        ``validation`` is ``(X_val, Y_val, sw_val)`` when early stopping is on; the best
-        weights (by validation accuracy) are restored at the end.
+        ``validation`` is ``(X_val, Y_val, sw_val)`` when early stopping is on.
+        ``incremental`` (``partial_fit``) runs one epoch. Returns ``history``.
         """
         if not sparse.issparse(X) and not X.flags.c_contiguous:
             # DataFrames and ColumnTransformer outputs arrive column-major, where the
             # per-batch row gather reads with a stride of n_samples and runs ~4x slower:
             # one row-major copy per fit pays for itself within the first epoch.
             X = np.ascontiguousarray(X)
-        with blas_threads(self.net.layer_units, min(self.batch_size, X.shape[0])):
-            return self._run(X, Y, sample_weight, history, validation, incremental)
+        with blas_threads(self.net.layer_units, min(self.config.batch_size, X.shape[0])):
+            self._run(self._start(X, Y, sample_weight, history, validation), incremental)
+        return history
 
-    def _run(self, X, Y, sample_weight, history, validation, incremental):
-        net = self.net
-        ws = self._workspace(X)
-        order = np.arange(X.shape[0]) if self.shuffle else None
-        keys = row_keys(X, self.dropout_salt) if any(net.dropout) else None
-        history.n_iter = 0  # as in scikit-learn, n_iter_ counts the epochs of this call
-        self._publish_rate()
-        start, last_good = Snapshot(net), Snapshot(net)
-        best = Snapshot(net) if validation is not None else None
+    def _start(self, X, Y, sample_weight, history, validation):
+        """The :class:`~._events.Run` of this call: data, buffers, row order."""
+        dropout = any(self.net.dropout)
+        return Run(self.net, self.optimizer, self.learning_rate, history, self.events, X, Y,
+                   sample_weight, validation, ws=self._workspace(X),
+                   keys=row_keys(X, self.config.dropout_salt) if dropout else None,
+                   order=np.arange(X.shape[0]) if self.config.shuffle else None)
+
+    def _run(self, run, incremental):
+        """The loop between ``fit_begin`` and ``fit_end``, which always comes."""
+        self.events.emit("fit_begin", run)
         try:
-            for _ in range(self.max_iter):
-                if self.shuffle:
-                    order = shuffle(order, random_state=self.rng)
-                last_good.save(net)
-                self.reporter.epoch_begin()
-                best_loss = min(history.loss_curve, default=np.inf)
-                with np.errstate(over="ignore", invalid="ignore"):
-                    loss = self.run_epoch(X, Y, sample_weight, ws, order, history, keys)
-                what = self._divergence(loss, best_loss)
-                if what is not None:
-                    self._fall_back(X, Y, [last_good, start])
-                    if validation is not None:  # as scikit-learn: NaN scores end the lists
-                        self._record_epoch(history, loss, X.shape[0], (np.nan, np.nan))
-                    warnings.warn(
-                        f"Training diverged in epoch {history.n_iter + 1}: {what}. Stopped "
-                        "and kept the last weights that gave finite outputs. Lower "
-                        "learning_rate_init, scale the features (e.g. StandardScaler) or "
-                        "set clip_grad_norm.", ConvergenceWarning)
-                    break
-                if self._end_epoch(loss, X.shape[0], history, validation, best):
-                    break
-                if incremental:
-                    break
-                if history.n_iter == self.max_iter:
-                    warnings.warn(
-                        f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) "
-                        "reached and the optimization hasn't converged yet.",
-                        ConvergenceWarning)
+            self._epochs(run, incremental)
+            run.ended_cleanly = True
+        except StopTraining:
+            run.ended_cleanly = True
         except KeyboardInterrupt:
             warnings.warn("Training interrupted by user.")
-            if not np.all(np.isfinite(net.params)):
-                last_good.restore(net)
+            run.ended_cleanly = run.interrupted = True
         finally:
-            self.reporter.close()
-        if best is not None:
-            best.restore(net)
-        return history
+            self.events.emit("fit_end", run)
+
+    def _epochs(self, run, incremental):
+        """Epochs until a handler stops training, or ``max_iter`` (with a warning)."""
+        max_iter = self.config.max_iter
+        for _ in range(max_iter):
+            if self._epoch(run) or incremental:
+                return
+        warnings.warn(f"Stochastic Optimizer: Maximum iterations ({max_iter}) reached "
+                      "and the optimization hasn't converged yet.", ConvergenceWarning)
+
+    def _epoch(self, run):
+        """Shuffle, train one epoch, tell the handlers; return True to stop."""
+        if self.config.shuffle:
+            run.order = shuffle(run.order, random_state=self.rng)
+        self.events.emit("epoch_begin", run)
+        with np.errstate(over="ignore", invalid="ignore"):
+            run.loss = self.run_epoch(run)
+        return self._end_epoch(run)
+
+    def _end_epoch(self, run):
+        """Every handler hears the epoch's end; stop if any of them asks to."""
+        run.stopped_by = self.events.ask("epoch_end", run)
+        if run.stopped_by:
+            self.events.emit("stop", run)
+        return bool(run.stopped_by)
 
     def _workspace(self, X):
         """Per-batch buffers, plus one for the gathered rows of a dense ``X``."""
@@ -293,119 +254,3 @@ class StochasticTrainer:
         ws.x = (None if sparse.issparse(X)
                 else np.empty((ws.logits.shape[0], X.shape[1]), dtype=X.dtype))
         return ws
-
-    def _divergence(self, loss, best_loss):
-        """Say how the last epoch diverged, or return None if it did not.
-
-        A huge learning rate seldom overflows float64 at once: the loss first explodes
-        (1 -> 1e12 -> 1e24 ...) while the weights stay finite but useless. The floor of
-        1 under the best loss keeps a tiny loss's wiggles from counting as divergence.
-        """
-        if np.isfinite(loss) and loss > 1e4 * max(best_loss, 1.0):
-            return f"the loss jumped to {loss:.3g}, over 10000 times its best value"
-        if not np.isfinite(loss) or not np.isfinite(self.net.params).all():
-            return "the loss is not finite"
-        return None
-
-    def _finite_on(self, X, Y):
-        """Whether the network's outputs and losses on ``(X, Y)`` are all finite."""
-        head = self.net.head
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            for rows in gen_batches(X.shape[0], 4096):
-                output = self.net.predict_output(X[rows])
-                if not (np.isfinite(output).all()
-                        and np.isfinite(head.per_sample_loss(output, Y[rows])).all()):
-                    return False
-        return True
-
-    def _fall_back(self, X, Y, snapshots):
-        """Restore the first snapshot whose outputs and losses on ``X`` are finite.
-
-        The weights at the start of an epoch come from the previous epoch's last step,
-        which no loss has checked; if they overflow on ``X`` (float32, large features),
-        the weights this call started from are the next candidate. When even those
-        overflow, no weights of this fit can describe ``X``: scikit-learn's error.
-        """
-        for snapshot in snapshots:
-            snapshot.restore(self.net)
-            if self._finite_on(X, Y):
-                return
-        raise ValueError(
-            "Solver produced non-finite parameter weights. The input data may contain "
-            "large values and need to be preprocessed. (Not even the weights this fit "
-            "started from give finite outputs on it: scale the features, e.g. with a "
-            "StandardScaler.)")
-
-    @staticmethod
-    def _record_epoch(history, loss, n, validation_result=None):
-        """Append one epoch to ``history``; ``validation_result`` is (score, loss).
-
-        A diverged epoch under early stopping is recorded with NaN for both, which is
-        what scikit-learn's ``validation_scores_`` ends with after a divergence (code and
-        its own tests look for it); the weights kept are still the last good ones.
-        """
-        history.n_iter += 1
-        history.t += n
-        history.loss_curve.append(loss)
-        if validation_result is not None:
-            history.validation_scores.append(validation_result[0])
-            history.validation_losses.append(validation_result[1])
-
-    def _end_epoch(self, loss, n, history, validation, best):
-        """Record the epoch and keep the best weights; return True to stop training."""
-        self._record_epoch(history, loss, n, None if validation is None
-                           else evaluate(self.net, *validation))
-        if self.stopping.update(history) and best is not None:
-            best.save(self.net)
-        requested = self.reporter.epoch_end(history)  # True: a callback asks to stop
-        self.learning_rate.epoch_end(history.t)
-        stop = self._out_of_patience(history, validation is not None)
-        self._publish_rate()
-        if requested and not stop:
-            self.reporter.message("A callback asked to stop. Stopping.")
-        return stop or bool(requested)
-
-    def _publish_rate(self):
-        """Show the next step's learning rate as ``optimizer.learning_rate``.
-
-        scikit-learn's optimizers carry their step size there, and code (its own tests
-        among it) reads it after ``fit``; ours take the rate as an argument of ``step``.
-        """
-        rate = self.learning_rate
-        self.optimizer.learning_rate = rate.at(rate.epochs_done)
-
-    def _out_of_patience(self, history, early_stopping):
-        """scikit-learn's end of patience: lower an adaptive rate, or stop (True)."""
-        if not self.stopping.exhausted(history):
-            return False
-        what = "Validation score" if early_stopping else "Training loss"
-        msg = (f"{what} did not improve more than tol={self.stopping.tol:f} "
-               f"for {self.stopping.n_iter_no_change} consecutive epochs.")
-        if self.learning_rate.reduce_on_plateau():
-            self.reporter.message(
-                f"{msg} Setting learning rate to {self.learning_rate.base:f}")
-            history.no_improvement_count = 0
-            return False
-        rate = self.learning_rate
-        too_small = rate.name == "adaptive" and rate.solver == "sgd"
-        self.reporter.message(f"{msg}{' Learning rate too small.' if too_small else ''}"
-                              " Stopping.")
-        return True
-
-
-class Snapshot:
-    """A copy of a network's parameters and batch-norm statistics, to go back to."""
-
-    def __init__(self, net):
-        self.params = net.params.copy()
-        self.state = net.state.copy()
-
-    def save(self, net):
-        """Copy the network's current weights into the snapshot."""
-        np.copyto(self.params, net.params)
-        np.copyto(self.state, net.state)
-
-    def restore(self, net):
-        """Copy the snapshot back into the network."""
-        np.copyto(net.params, self.params)
-        np.copyto(net.state, self.state)

@@ -116,7 +116,10 @@ class CategoryEmbedding(Layer):
             out, rows = ws.out[:m], self.rows(x, ws.codes[:m], ws.rows[:m])
         out[:, :self.n_pass] = x[:, :self.n_pass]
         vectors = out[:, self.n_pass:].reshape(m, self.n_codes, self.dim)  # a view
-        np.take(self.table, rows, axis=0, out=vectors, mode="clip")  # rows are valid
+        if ws is None:  # x may be float64 over a float32 table: a casting copy
+            vectors[...] = np.take(self.table, rows, axis=0)
+        else:
+            np.take(self.table, rows, axis=0, out=vectors, mode="clip")  # rows are valid
         return out
 
     def backward(self, dy, ws, ctx, need_dx=True):

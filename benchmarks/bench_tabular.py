@@ -60,8 +60,9 @@ Contenders (``--contenders``; each is skipped with a message when it cannot be i
 - ``realmlp``: pytabkit's ``RealMLP_TD_Classifier`` (PyTorch), on the frame with
   numbers median-imputed (it refuses NaN in numeric columns; factors and their NAs go in
   as they are);
-- ``tabular``: the package's future tabular estimator on the raw frame (not run by default
-  until it exists).
+- ``tabular``: ``sknumpy_mlp.tabular.TabularMLPClassifier()`` on the raw frame;
+- ``tabular-<ablation>`` (``--ablation``): one such network, then one network with one
+  ingredient switched off (``ABLATIONS``).
 
 All use their defaults, except ``random_state=--seed`` so that a run repeats.
 """
@@ -100,8 +101,25 @@ DATASETS = {
 }
 OPT_IN = ("Shuttle",)
 QUICK = ("HouseVotes84", "PimaIndiansDiabetes2", "Vehicle")
-CONTENDERS = ("sklearn", "ours", "hgb", "realmlp", "tabular")
-DEFAULT_CONTENDERS = ("sklearn", "ours", "hgb", "realmlp")
+#: ``--ablation``: one network (``single``), then that network with one ingredient of
+#: the recipe taken out at a time. One network keeps the runs short; the ensemble's
+#: own contribution is ``tabular`` against ``tabular-single``.
+ABLATIONS = {
+    "single": {},
+    "no-embedding": {"numeric_embedding": False},
+    "no-scale": {"front_scale": False},
+    "no-param-act": {"parametric_activation": False},
+    "no-dropout": {"dropout": 0.0},
+    "no-wd": {"weight_decay": 0.0},
+    "no-smoothing": {"label_smoothing": 0.0},
+    "select-acc": {"validation_metric": "accuracy"},
+}
+
+
+CONTENDERS = ("sklearn", "ours", "hgb", "realmlp", "tabular",
+              *(f"tabular-{k}" for k in ABLATIONS))
+DEFAULT_CONTENDERS = ("sklearn", "ours", "hgb", "realmlp", "tabular")
+ABLATION_CONTENDERS = ("hgb", "tabular", *(f"tabular-{k}" for k in ABLATIONS))
 QUICK_CONTENDERS = ("sklearn", "ours", "hgb")  # RealMLP needs ~20-60 s even on 500 rows
 REFERENCE = "hgb"
 BUDGET_SECONDS = 60.0
@@ -188,14 +206,22 @@ def make_realmlp(X, seed, threads=2):
     return make_pipeline(fill, model)
 
 
-def make_tabular(X, seed):
-    from sknumpy_mlp.tabular import TabularMLPClassifier  # not written yet
+def make_tabular(X, seed, **params):
+    from sknumpy_mlp.tabular import TabularMLPClassifier
 
-    return TabularMLPClassifier(random_state=seed)
+    return TabularMLPClassifier(random_state=seed, **params)
+
+
+def _ablated(params):
+    def build(X, seed):
+        return make_tabular(X, seed, n_members=1, **params)
+
+    return build
 
 
 FACTORIES = {"sklearn": make_sklearn, "ours": make_ours, "hgb": make_hgb,
-             "realmlp": make_realmlp, "tabular": make_tabular}
+             "realmlp": make_realmlp, "tabular": make_tabular,
+             **{f"tabular-{k}": _ablated(v) for k, v in ABLATIONS.items()}}
 
 
 def available(names, threads):
@@ -370,6 +396,8 @@ def parse_args(argv):
     p.add_argument("--contenders", help="comma-separated, from "
                    f"{', '.join(CONTENDERS)} (default: {', '.join(DEFAULT_CONTENDERS)}; "
                    f"--quick: {', '.join(QUICK_CONTENDERS)})")
+    p.add_argument("--ablation", action="store_true",
+                   help="HGB, the tabular estimator and its ablations (ABLATIONS)")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", type=Path, help="write settings and every number here")
@@ -382,7 +410,8 @@ def parse_args(argv):
             p.error(f"unknown {option}: {', '.join(unknown)}")
         setattr(args, option, names)
     if args.contenders is None:
-        args.contenders = list(QUICK_CONTENDERS if args.quick else DEFAULT_CONTENDERS)
+        args.contenders = list(ABLATION_CONTENDERS if args.ablation else
+                               QUICK_CONTENDERS if args.quick else DEFAULT_CONTENDERS)
     if args.datasets is None:
         args.datasets = list(QUICK) if args.quick else [
             d for d in DATASETS if d not in OPT_IN]

@@ -20,25 +20,27 @@ from sklearn.utils.validation import (
 )
 
 from .._activations import ACTIVATIONS
+from .._callbacks import CallbackSupportMixin, has_callbacks
 from .._layers import ActivationLayer, Dropout
 from .._network import Network
 from .._sampling import holdout_split
+from ._callbacks import TabularCallbacks
 from ._embeddings import CategoryEmbedding, PeriodicEmbedding
 from ._layers import DataDense, ParametricActivation, Scale
 from ._preprocessing import TabularPreprocessor, check_table
 from ._training import TabularTrainer
 
-#: Sample passes (rows x epochs, over all members) a fit may spend with "auto"
-#: settings: about a minute on two cores. Small tables get an ensemble of
-#: ``MAX_MEMBERS`` networks of 256 epochs; larger ones fewer members and epochs (at
-#: least ``MIN_ENSEMBLE_EPOCHS`` each), and a single network beyond that (>= 16 epochs).
-PASS_BUDGET = 1_500_000
+#: Multiply-adds (rows x epochs x the affine layers' n_in * n_out, over all members) a
+#: fit may spend with "auto" settings: about 40 s on two cores. Small tables get an
+#: ensemble of ``MAX_MEMBERS`` networks of 256 epochs; larger ones fewer members and
+#: epochs (at least ``MIN_ENSEMBLE_EPOCHS`` each), one network beyond that (>= 16 epochs).
+COMPUTE_BUDGET = 2.4e11
 MAX_MEMBERS = 5
 MIN_ENSEMBLE_EPOCHS = 32
 INIT_ROWS = 4096  # rows of the data-dependent initialization sample
 
 
-class BaseTabularMLP(BaseEstimator):
+class BaseTabularMLP(CallbackSupportMixin, BaseEstimator):
     """Parameters and fit shared by :class:`TabularMLPClassifier` and the regressor."""
 
     _parameter_constraints = {
@@ -89,6 +91,7 @@ class BaseTabularMLP(BaseEstimator):
 
     # ---------------------------------------------------------------- fitting
     def _fit(self, X, y, sample_weight):
+        X_given, y_given, weight_given = X, y, sample_weight  # what callbacks see
         hidden = self._hidden_sizes()
         X = check_table(self, X, reset=True)
         check_consistent_length(X, y)
@@ -99,13 +102,18 @@ class BaseTabularMLP(BaseEstimator):
             max_one_hot_levels=self.max_one_hot_levels, dtype=self.dtype)
         Z = self.preprocessor_.fit_transform(X)
         sw = None if sample_weight is None else sample_weight.astype(Z.dtype)
-        n_members, n_epochs = self._plan(len(Z))
+        n_members, n_epochs = self._plan(len(Z), self._layers(Z.shape[1], hidden))
         trainer = TabularTrainer(
             n_epochs=n_epochs, batch_size=self.batch_size,
             learning_rate=self.learning_rate, weight_decay=self.weight_decay,
             dropout=self.dropout, label_smoothing=self._label_smoothing(),
             beta_1=self.beta_1, beta_2=self.beta_2, score=self._validation_score,
             rng=rng, reporter=self._reporter() if self.verbose else None)
+        callbacks = None  # scikit-learn >= 1.9's callbacks (._callbacks)
+        if has_callbacks(self):
+            callbacks = TabularCallbacks(self, X_given, y_given, weight_given,
+                                         n_members, n_epochs, trainer.reporter)
+            trainer.reporter = callbacks.report
         self._networks, histories = [], []
         for _ in range(n_members):  # each on its own random hold-out
             train, val = self._split(Z, strata, sample_weight, rng)
@@ -116,6 +124,8 @@ class BaseTabularMLP(BaseEstimator):
             if len(rows) > INIT_ROWS:
                 rows = rng.choice(rows, INIT_ROWS, replace=False)
             net.initialize(rng, X=Z[rows])
+            if callbacks is not None:
+                callbacks.member_begin(net)
             with np.errstate(over="ignore", invalid="ignore"):
                 histories.append(trainer.fit(net, Z[train], Y[train],
                                              None if sw is None else sw[train],
@@ -124,7 +134,13 @@ class BaseTabularMLP(BaseEstimator):
                 raise ValueError("Training diverged (non-finite weights); lower "
                                  "learning_rate.")
             self._networks.append(net)
-        self.n_members_ = n_members
+            if callbacks is not None:
+                if callbacks.cut_short and len(self._networks) > 1:
+                    self._networks.pop()  # stopped midway: an unfinished member
+                    histories.pop()       # joins no ensemble (._callbacks)
+                if callbacks.member_end(self._networks):
+                    break
+        self.n_members_ = len(self._networks)  # fewer if a callback stopped the fit
         self.n_iter_ = len(histories[0].loss_curve)
         self.loss_curve_ = np.mean([h.loss_curve for h in histories], axis=0).tolist()
         self.loss_ = self.loss_curve_[-1]
@@ -132,11 +148,15 @@ class BaseTabularMLP(BaseEstimator):
         self.validation_scores_ = (np.mean(scores, axis=0).tolist() if all(scores)
                                    else None)
         self.best_epochs_ = [h.best_epoch for h in histories]
+        if callbacks is not None:
+            callbacks.fit_end()
         return self
 
-    def _plan(self, n):
-        """``(members, epochs)``: as many members as the sample-pass budget allows."""
+    def _plan(self, n, layers):
+        """``(members, epochs)``: as many members as the compute budget allows."""
         n_train = max(1, int(n * (1 - self.validation_fraction)))
+        cost = sum(la.n_in * la.n_out for la in layers if isinstance(la, DataDense))
+        budget = int(COMPUTE_BUDGET // cost)  # sample passes
         auto_epochs = self.n_epochs == "auto"
         if self.n_members != "auto":
             members = self.n_members
@@ -144,10 +164,10 @@ class BaseTabularMLP(BaseEstimator):
             members = 1
         else:
             members = next((k for k in range(MAX_MEMBERS, 1, -1)
-                            if PASS_BUDGET // (k * n_train) >= MIN_ENSEMBLE_EPOCHS), 1)
+                            if budget // (k * n_train) >= MIN_ENSEMBLE_EPOCHS), 1)
         if not auto_epochs:
             return members, self.n_epochs
-        epochs = int(np.clip(PASS_BUDGET // (members * n_train), 16, 256))
+        epochs = int(np.clip(budget // (members * n_train), 16, 256))
         return members, epochs
 
     def _hidden_sizes(self):

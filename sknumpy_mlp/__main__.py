@@ -5,7 +5,8 @@ scikit-learn's bundled 8x8 digits, which needs no download, then prints the test
 accuracy, a classification report and the fit time. ``--data DIR`` and
 ``--fashion-mnist`` switch to MNIST-format IDX files; ``--regression`` trains an
 MLPScratchRegressor on scikit-learn's bundled diabetes data instead and prints R^2,
-MAE and RMSE; ``--help`` lists every option.
+MAE and RMSE; ``--tabular`` trains the tabular networks on a raw table (bundled, or
+``--csv``; see :mod:`._cli_tabular`); ``--help`` lists every option.
 """
 
 import argparse
@@ -50,6 +51,7 @@ examples:
   python -m sknumpy_mlp --fashion-mnist --max-iter 15 --batch-size 128
   python -m sknumpy_mlp --data ~/mnist --early-stopping --save mnist.npz
   python -m sknumpy_mlp --regression --hidden 64 --early-stopping --save diabetes.skops
+  python -m sknumpy_mlp --tabular --csv table.csv --target label --save table.joblib
   python -m sknumpy_mlp --fashion-mnist --pca 200 --hidden 1024,512 --solver adamw \\
       --learning-rate cosine --max-iter 30 --batch-size 256 --dropout 0.3 \\
       --batch-norm --label-smoothing 0.1 --threads 2"""
@@ -235,6 +237,9 @@ def build_parser():
     output.add_argument(
         "--version", action="version", version=f"%(prog)s {__version__}",
         help="print the version of sknumpy_mlp and exit")
+    from ._cli_tabular import add_arguments
+
+    add_arguments(parser)  # --tabular, --csv, --target, --n-epochs, --n-members
     return parser
 
 
@@ -606,6 +611,10 @@ def main(argv=None):
         return serve_main(argv[1:])
     parser = build_parser()
     args = parse_args(parser, argv)
+    from . import _cli_tabular
+
+    if _cli_tabular.requested(args):  # a raw table: its own data, model and report
+        return _cli_tabular.run(parser, args, argv, sys.modules[__name__])
     fmt = save_format(args, parser)  # before the data and the fit: fail fast
     X_train, y_train, X_test, y_test, name, target_names = load_data(args, parser)
     X_train = np.asarray(X_train, dtype=np.float32)

@@ -83,12 +83,18 @@ class LossCurveDisplay:
         Validation log-loss after each epoch (``validation_loss_curve_``), drawn on
         the same axis as the training loss.
 
-    best_epoch : int, default=None
+    best_epoch : int or list of int, default=None
         Epoch, counted from 1, whose weights were kept (early stopping); marked with
-        a vertical line.
+        a vertical line. A list (one epoch per member of an ensemble) gets a line for
+        each distinct epoch.
 
     estimator_name : str, default=None
         Prefix of the legend labels, to tell several estimators apart on one axes.
+
+    labels : dict, default=None
+        Legend labels of the curves, by key ``"loss"``, ``"validation_loss"`` and
+        ``"validation_score"``, replacing the defaults "training loss", "validation
+        loss" and "validation score" (the prefix still comes first).
 
     Attributes
     ----------
@@ -99,7 +105,7 @@ class LossCurveDisplay:
     validation_score_line_ : matplotlib Line2D or None
         Validation score, drawn on ``score_ax_``.
     best_epoch_line_ : matplotlib Line2D or None
-        Vertical line at the best epoch.
+        Vertical line at the best epoch (the first one, with several).
     ax_ : matplotlib Axes
         Axes with the losses.
     score_ax_ : matplotlib Axes or None
@@ -127,12 +133,13 @@ class LossCurveDisplay:
     """
 
     def __init__(self, loss_curve, validation_scores=None, validation_loss_curve=None,
-                 best_epoch=None, estimator_name=None):
+                 best_epoch=None, estimator_name=None, labels=None):
         self.loss_curve = loss_curve
         self.validation_scores = validation_scores
         self.validation_loss_curve = validation_loss_curve
         self.best_epoch = best_epoch
         self.estimator_name = estimator_name
+        self.labels = labels
 
     def plot(self, ax=None, *, name=None, line_kw=None, validation_loss_kw=None,
              validation_score_kw=None, best_epoch_kw=None, legend=True):
@@ -171,11 +178,13 @@ default=None
             _, ax = plt.subplots()
         name = self.estimator_name if name is None else name
         prefix = "" if name is None else f"{name}: "
+        labels = {"loss": "training loss", "validation_loss": "validation loss",
+                  "validation_score": "validation score", **(self.labels or {})}
         epochs = np.arange(1, len(self.loss_curve) + 1)
 
         (self.line_,) = ax.plot(
             epochs, self.loss_curve,
-            **_style({"label": f"{prefix}training loss"}, line_kw))
+            **_style({"label": f"{prefix}{labels['loss']}"}, line_kw))
         color = self.line_.get_color()
 
         self.validation_loss_line_ = None
@@ -183,7 +192,7 @@ default=None
             (self.validation_loss_line_,) = ax.plot(
                 np.arange(1, len(self.validation_loss_curve) + 1),
                 self.validation_loss_curve,
-                **_style({"label": f"{prefix}validation loss", "color": color,
+                **_style({"label": f"{prefix}{labels['validation_loss']}", "color": color,
                           "linestyle": "--"}, validation_loss_kw))
 
         self.score_ax_ = self.validation_score_line_ = None
@@ -191,16 +200,21 @@ default=None
             self.score_ax_ = _score_axes(ax)
             (self.validation_score_line_,) = self.score_ax_.plot(
                 np.arange(1, len(self.validation_scores) + 1), self.validation_scores,
-                **_style({"label": f"{prefix}validation score", "color": color,
+                **_style({"label": f"{prefix}{labels['validation_score']}", "color": color,
                           "linestyle": ":", "linewidth": 2}, validation_score_kw))
 
         self.best_epoch_line_ = None
         if self.best_epoch is not None:
-            self.best_epoch_line_ = ax.axvline(
-                self.best_epoch,
-                **_style({"label": f"{prefix}best epoch ({self.best_epoch})",
-                          "color": color, "linestyle": "-.", "alpha": 0.6},
-                         best_epoch_kw))
+            best = np.atleast_1d(self.best_epoch).tolist()
+            text = (f"best epoch ({best[0]})" if len(best) == 1 else
+                    f"best epochs ({', '.join(map(str, best))})")
+            style = _style({"label": f"{prefix}{text}", "color": color,
+                            "linestyle": "-.", "alpha": 0.6}, best_epoch_kw)
+            for epoch in dict.fromkeys(best):  # one line per distinct epoch, in order
+                line = ax.axvline(epoch, **style)
+                if self.best_epoch_line_ is None:
+                    self.best_epoch_line_ = line
+                style["label"] = "_nolegend_"
 
         ax.set_xlabel("Epoch")
         ax.set_ylabel("Loss")
@@ -220,6 +234,14 @@ default=None
         or a pipeline ending in one. With early stopping, the validation score (and,
         for our estimator, the validation loss) are drawn too, and the best epoch,
         whose weights were kept, is marked.
+
+        With :class:`~sknumpy_mlp.tabular.TabularMLPClassifier` and
+        :class:`~sknumpy_mlp.tabular.TabularMLPRegressor`, the curves are the means
+        over the ensemble's members (the labels say so when there are several), the
+        validation curve is labelled by what it measures (the log-loss, on the loss
+        axis, for the default ``validation_metric``; accuracy or ROC AUC otherwise;
+        1 - MSE of the standardized target for the regressor) and each member's best
+        epoch is marked.
 
         Parameters
         ----------
@@ -250,6 +272,11 @@ default=None
             raise ValueError(
                 f"{type(estimator).__name__} has no loss_curve_; fit a neural network "
                 "(scikit-learn's MLPs record it for the stochastic solvers only).")
+        if hasattr(estimator, "best_epochs_"):  # the tabular estimators
+            display = cls(loss_curve, estimator_name=name,
+                          **_tabular_curves(estimator))
+            display.plot(ax=ax, **kwargs)
+            return display
         scores = getattr(estimator, "validation_scores_", None)
         best_epoch = None
         if scores is not None and len(scores) and not np.all(np.isnan(scores)):
@@ -263,3 +290,36 @@ default=None
         if getattr(estimator, "solver", None) == "lbfgs":
             display.ax_.set_xlabel("L-BFGS iteration")
         return display
+
+
+# What a tabular estimator's ``validation_scores_`` measure, by validation metric.
+_TABULAR_SCORES = {"accuracy": "validation accuracy", "roc_auc": "validation ROC AUC"}
+
+
+def _tabular_curves(estimator):
+    """Curves and labels of a fitted tabular estimator, named for what they measure.
+
+    Its ``validation_scores_`` hold the first entry of the score that picked the best
+    epoch: the negative log-loss by default (drawn as the log-loss, beside the training
+    loss), accuracy or ROC AUC, or for the regressor 1 - MSE on the standardized
+    target. With several members every curve is their mean, and each member kept its
+    own best epoch (``best_epochs_``, counted from 0).
+    """
+    members = getattr(estimator, "n_members_", 1)
+    mean = f" (mean of {members} members)" if members > 1 else ""
+    labels = {"loss": f"training loss{mean}"}
+    scores = estimator.validation_scores_
+    curves = {"labels": labels, "best_epoch": None}
+    if scores is None:  # validation_fraction=0: no hold-out, the last epoch is kept
+        return curves
+    best = [int(b) + 1 for b in estimator.best_epochs_]
+    curves["best_epoch"] = best[0] if len(best) == 1 else best
+    metric = getattr(estimator, "validation_metric", None)
+    if metric == "log_loss":
+        curves["validation_loss_curve"] = [-s for s in scores]
+        labels["validation_loss"] = f"validation log-loss{mean}"
+    else:
+        curves["validation_scores"] = scores
+        labels["validation_score"] = _TABULAR_SCORES.get(
+            metric, "validation 1 - MSE (standardized y)") + mean
+    return curves

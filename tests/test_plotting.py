@@ -145,3 +145,71 @@ def test_import_error_without_matplotlib(monkeypatch, clf):
         LossCurveDisplay.from_estimator(clf)
     with pytest.raises(ImportError, match="LossCurveDisplay.plot requires matplotlib"):
         LossCurveDisplay([1.0, 0.5]).plot()
+
+
+@pytest.fixture(scope="module")
+def table():
+    from sklearn.datasets import load_breast_cancer
+
+    X, y = load_breast_cancer(return_X_y=True, as_frame=True)
+    X = X.iloc[:200, :6].copy()
+    X["size"] = np.where(X["mean radius"] > 14, "large", "small")
+    X.loc[X.index[::9], "mean area"] = np.nan
+    return X, y[:200]
+
+
+def _legend(display):
+    return [t.get_text() for t in (display.score_ax_ or display.ax_).get_legend()
+            .get_texts()]
+
+
+def test_tabular_classifier_ensemble(table):
+    from sknumpy_mlp.tabular import TabularMLPClassifier
+
+    clf = TabularMLPClassifier(hidden_layer_sizes=(16,), n_epochs=6, n_members=2,
+                               random_state=0).fit(*table)
+    display = LossCurveDisplay.from_estimator(clf)
+    np.testing.assert_array_equal(display.line_.get_ydata(), clf.loss_curve_)
+    # The default score is the negative validation log-loss: drawn as the log-loss.
+    np.testing.assert_allclose(display.validation_loss_line_.get_ydata(),
+                               -np.asarray(clf.validation_scores_))
+    assert display.validation_score_line_ is None and display.score_ax_ is None
+    assert display.best_epoch == [b + 1 for b in clf.best_epochs_]
+    best = ", ".join(str(b + 1) for b in clf.best_epochs_)
+    assert _legend(display) == ["training loss (mean of 2 members)",
+                                "validation log-loss (mean of 2 members)",
+                                f"best epochs ({best})"]
+    vlines = [line for line in display.ax_.lines if line.get_linestyle() == "-."]
+    assert len(vlines) == len(set(clf.best_epochs_))
+
+
+def test_tabular_accuracy_metric_and_no_validation(table):
+    from sknumpy_mlp.tabular import TabularMLPClassifier
+
+    small = dict(hidden_layer_sizes=(8,), n_epochs=3, n_members=1, random_state=0)
+    clf = TabularMLPClassifier(validation_metric="accuracy", **small).fit(*table)
+    display = LossCurveDisplay.from_estimator(clf, name="net")
+    np.testing.assert_array_equal(display.validation_score_line_.get_ydata(),
+                                  clf.validation_scores_)
+    assert display.best_epoch == clf.best_epochs_[0] + 1
+    assert _legend(display) == ["net: training loss",
+                                f"net: best epoch ({display.best_epoch})",
+                                "net: validation accuracy"]
+    bare = TabularMLPClassifier(validation_fraction=0, **small).fit(*table)
+    display = LossCurveDisplay.from_estimator(bare)
+    assert display.best_epoch_line_ is None and display.validation_loss_line_ is None
+    assert _legend(display) == ["training loss"]
+
+
+def test_tabular_regressor():
+    from sklearn.datasets import load_diabetes
+
+    from sknumpy_mlp.tabular import TabularMLPRegressor
+
+    X, y = load_diabetes(return_X_y=True, as_frame=True)
+    reg = TabularMLPRegressor(hidden_layer_sizes=(8,), n_epochs=3, n_members=1,
+                              random_state=0).fit(X[:150], y[:150])
+    display = LossCurveDisplay.from_estimator(reg)
+    np.testing.assert_array_equal(display.validation_score_line_.get_ydata(),
+                                  reg.validation_scores_)
+    assert "validation 1 - MSE (standardized y)" in _legend(display)

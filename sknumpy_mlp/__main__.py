@@ -24,14 +24,17 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from . import __version__
+from ._optimizers import SOLVERS
+from ._schedules import LEARNING_RATES
 
 # Class names of Fashion-MNIST, in label order (Xiao, Rasul and Vollgraf, 2017).
 FASHION_MNIST_CLASSES = (
     "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
     "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
 )
-_SOLVERS = ("adam", "adamw", "rmsprop", "sgd", "lbfgs")
-_SCHEDULES = ("constant", "invscaling", "adaptive", "cosine", "exponential")
+_SOLVERS = tuple(SOLVERS)
+_SCHEDULES = tuple(LEARNING_RATES)
+_DECAYING_SOLVERS = tuple(n for n, s in SOLVERS.items() if "weight_decay" in s.reads)
 
 _DESCRIPTION = """\
 Train sknumpy_mlp's MLPScratchClassifier (scikit-learn's MLPClassifier with a
@@ -130,6 +133,9 @@ def build_parser():
     """
     from ._activations import ACTIVATIONS
 
+    full_batch = " and ".join(n for n, solver in SOLVERS.items() if not solver.stochastic)
+    sgd_only = " and ".join(n for n, r in LEARNING_RATES.items() if r.solvers == ("sgd",))
+    decaying = " and ".join(n for n, r in LEARNING_RATES.items() if r.decay != "constant")
     parser = argparse.ArgumentParser(
         prog=_program_name(), description=_DESCRIPTION, epilog=_EPILOG,
         formatter_class=_HelpFormatter)
@@ -166,16 +172,16 @@ def build_parser():
              "(default: relu)")
     model.add_argument(
         "--solver", choices=_SOLVERS, default="adam", metavar="NAME",
-        help=f"weight optimizer: {', '.join(_SOLVERS)}; lbfgs is full-batch and "
-             "suits small data sets only (default: adam)")
+        help=f"weight optimizer: {', '.join(_SOLVERS)}; {full_batch} is "
+             "full-batch and suits small data sets only (default: adam)")
     model.add_argument(
         "--learning-rate-init", type=_positive(float), default=0.001, metavar="LR",
         help="initial learning rate of the stochastic solvers (default: 0.001)")
     model.add_argument(
         "--learning-rate", choices=_SCHEDULES, default="constant", metavar="SCHEDULE",
-        help=f"learning-rate schedule: {', '.join(_SCHEDULES)}; invscaling and "
-             "adaptive act for sgd only, cosine (to 0 over --max-iter epochs) and "
-             "exponential for every stochastic solver (default: constant)")
+        help=f"learning-rate schedule: {', '.join(_SCHEDULES)}; {sgd_only} act "
+             f"for sgd only, {decaying} decay over --max-iter epochs for every "
+             "stochastic solver (default: constant)")
     model.add_argument(
         "--warmup-iter", type=_non_negative(int), default=0, metavar="N",
         help="epochs of linear learning-rate warm-up (default: 0)")
@@ -184,7 +190,7 @@ def build_parser():
         help="L2 penalty, as scikit-learn's alpha (default: 0.0001)")
     model.add_argument(
         "--weight-decay", type=_non_negative(float), default=0.01, metavar="WD",
-        help="decoupled weight decay of adamw (default: 0.01)")
+        help=f"decoupled weight decay of {' and '.join(_DECAYING_SOLVERS)} (default: 0.01)")
     model.add_argument(
         "--batch-size", type=_batch_size, default="auto", metavar="N",
         help="minibatch size, or 'auto' for min(200, n_samples) (default: auto)")
@@ -390,21 +396,17 @@ def make_model(args):
     their mean (R^2 about -1.9 after 30 epochs, 0.28 with the target standardized).
     """
     from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
 
-    est = make_estimator(args)
-    steps = []
-    if getattr(args, "regression", False):
-        from sklearn.preprocessing import StandardScaler
-
-        steps.append(StandardScaler())
+    est, regression = make_estimator(args), getattr(args, "regression", False)
+    steps = [StandardScaler()] if regression else []
     if args.pca is not None:
         from sklearn.decomposition import PCA
 
         steps.append(PCA(args.pca, random_state=args.random_state))
     model = make_pipeline(*steps, est) if steps else est
-    if getattr(args, "regression", False):
+    if regression:
         from sklearn.compose import TransformedTargetRegressor
-        from sklearn.preprocessing import StandardScaler
 
         model = TransformedTargetRegressor(regressor=model, transformer=StandardScaler())
     return model
@@ -489,21 +491,15 @@ def save_format(args, parser):
         return "skops"
     if suffix in _PICKLE_SUFFIXES:
         return "joblib"
-    if getattr(args, "regression", False):
+    wrapped = ("--regression", "TransformedTargetRegressor (standardized features and "
+               "target around the network)") if getattr(args, "regression", False) else (
+        ("--pca", "Pipeline (PCA, then the network)") if args.pca is not None else None)
+    if wrapped:
         parser.error(
-            "argument --save: with --regression the model is a scikit-learn "
-            "TransformedTargetRegressor (standardized features and target around the "
-            "network), which sknumpy_mlp's safe format cannot hold; name the file "
+            f"argument --save: with {wrapped[0]} the model is a scikit-learn "
+            f"{wrapped[1]}, which sknumpy_mlp's safe format cannot hold; name the file "
             f"{str(path.with_suffix('.skops'))!r} (safe, needs skops) or "
-            f"{str(path.with_suffix('.joblib'))!r} (a pickle: load only files you "
-            "made).")
-    if args.pca is not None:
-        parser.error(
-            "argument --save: with --pca the model is a scikit-learn Pipeline (PCA, "
-            "then the network), which sknumpy_mlp's safe format cannot hold; name "
-            f"the file {str(path.with_suffix('.skops'))!r} (safe, needs skops) or "
-            f"{str(path.with_suffix('.joblib'))!r} (a pickle: load only files you "
-            "made).")
+            f"{str(path.with_suffix('.joblib'))!r} (a pickle: load only files you made).")
     return "npz"
 
 
@@ -565,14 +561,14 @@ def describe(args):
     """The "Model:" line: every option that shapes the fit, in ``name=value`` form.
 
     The core options are always shown; the others only when they act: weight decay
-    with adamw (the only solver that reads it), warm-up, label smoothing and class
+    with a solver that reads it (adamw), warm-up, label smoothing and class
     weights when set, flags when on.
     """
     items = ["standardize=X,y"] if getattr(args, "regression", False) else []
     items += [f"pca={args.pca}"] if args.pca else []
     items += [f"hidden={','.join(map(str, args.hidden))}",
               f"activation={args.activation}", f"solver={args.solver}"]
-    if args.solver == "adamw":
+    if args.solver in _DECAYING_SOLVERS:
         items.append(f"weight_decay={args.weight_decay:g}")
     items += [f"lr={args.learning_rate_init:g}", f"schedule={args.learning_rate}"]
     if args.warmup_iter:

@@ -24,24 +24,23 @@ from ._handlers import standard_handlers
 from ._initializers import INITIALIZERS
 from ._lbfgs import fit_lbfgs
 from ._network import Network
-from ._optimizers import make_optimizer
+from ._optimizers import SOLVERS, make_optimizer
 from ._progress import make_reporter
 from ._sampling import holdout_split
-from ._schedules import LearningRate
+from ._schedules import LEARNING_RATES, LearningRate
 from ._training import History, StochasticTrainer, StoppingRule, TrainingConfig
 from ._validation import WEIGHT_HINTS, explained_input_errors, restored_on_error
 
-STOCHASTIC_SOLVERS = ("sgd", "adam", "adamw", "rmsprop")
+STOCHASTIC_SOLVERS = tuple(name for name, solver in SOLVERS.items() if solver.stochastic)
 
 #: Constraints of the parameters both estimators have (scikit-learn's and ours).
 SHARED_CONSTRAINTS = {
     "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
     "activation": [StrOptions(set(ACTIVATIONS))],
-    "solver": [StrOptions({"lbfgs", *STOCHASTIC_SOLVERS})],
+    "solver": [StrOptions(set(SOLVERS))],
     "alpha": [Interval(Real, 0, None, closed="left")],
     "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
-    "learning_rate": [StrOptions({"constant", "invscaling", "adaptive", "cosine",
-                                  "exponential"})],
+    "learning_rate": [StrOptions(set(LEARNING_RATES))],
     "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
     "power_t": [Interval(Real, 0, None, closed="left")],
     "max_iter": [Interval(Integral, 1, None, closed="left")],
@@ -185,9 +184,10 @@ class BaseMLPScratch(CallbackSupportMixin, BaseEstimator):
             raise ValueError(f"dropout rates must be in [0, 1) (1 would drop every unit), "
                              f"got {self.dropout!r}.")
         if self.solver == "lbfgs" and np.any(rates > 0):
+            first, *others = STOCHASTIC_SOLVERS
             raise ValueError("dropout needs a stochastic solver: its random masks make "
                              "the objective noisy, which L-BFGS cannot handle. Use "
-                             "solver='adam' (or 'sgd', 'adamw', 'rmsprop').")
+                             f"solver={first!r} (or {', '.join(map(repr, others))}).")
         return list(np.broadcast_to(rates, (n_hidden,)))
 
     def _validate_input(self, X, y, incremental, reset):
@@ -324,11 +324,9 @@ class BaseMLPScratch(CallbackSupportMixin, BaseEstimator):
     def _fit_stochastic(self, prepared, reporter, incremental):
         net = self._network
         if not incremental or not hasattr(self, "_optimizer"):
-            self._optimizer = make_optimizer(
-                self.solver, net.params.size, net.dtype, momentum=self.momentum,
-                nesterovs_momentum=self.nesterovs_momentum, beta_1=self.beta_1,
-                beta_2=self.beta_2, epsilon=self.epsilon, weight_decay=self.weight_decay,
-                n_decay=net.n_coef)
+            reads = {name: getattr(self, name) for name in SOLVERS[self.solver].parameters}
+            self._optimizer = make_optimizer(self.solver, net.params.size, net.dtype,
+                                             n_decay=net.n_coef, **reads)
             self._learning_rate = LearningRate(
                 self.learning_rate, self.learning_rate_init, solver=self.solver,
                 power_t=self.power_t, max_iter=self.max_iter, warmup_iter=self.warmup_iter)

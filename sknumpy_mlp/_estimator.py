@@ -20,11 +20,12 @@ from sklearn.utils.multiclass import (
 )
 from sklearn.utils.validation import check_is_fitted
 
-from ._base import STOCHASTIC_SOLVERS as _STOCHASTIC_SOLVERS  # noqa: F401 (was here)
-from ._base import BaseMLPScratch
+from ._base import STOCHASTIC_SOLVERS, BaseMLPScratch
 from ._class_weight import class_weight_factors
 from ._losses import get_loss
 from ._validation import check_class_weight_values, check_label_type, check_label_values
+
+_STOCHASTIC_SOLVERS = STOCHASTIC_SOLVERS  # both were importable from here (old code)
 
 
 def _check_stratifiable(labels, Y):
@@ -375,9 +376,9 @@ class MLPScratchClassifier(ClassifierMixin, BaseMLPScratch):
 
     def _make_head(self, Y):
         multilabel = self._label_binarizer.y_type_ == "multilabel-indicator"
-        logistic = multilabel or self.n_outputs_ == 1
-        self.out_activation_ = "logistic" if logistic else "softmax"
-        return get_loss(self.n_outputs_, multilabel)
+        head = get_loss(self.n_outputs_, multilabel)
+        self.out_activation_ = head.out_activation
+        return head
 
     def _strata(self, labels, Y):
         strata = labels if labels.ndim == 1 else None

@@ -121,6 +121,8 @@ class SoftmaxCrossEntropy(_ClassificationHead):
            [ 0.5   , -0.5   ]])
     """
 
+    out_activation = "softmax"
+
     def activate(self, z):
         """Apply the row-wise softmax to ``z`` in place and return it.
 
@@ -214,6 +216,8 @@ class SigmoidBinaryCrossEntropy(_ClassificationHead):
            [ 0.9526]])
     """
 
+    out_activation = "logistic"
+
     def activate(self, z):
         """Apply the logistic sigmoid to ``z`` in place and return it."""
         return expit(z, out=z)
@@ -277,3 +281,9 @@ def get_loss(n_outputs, multilabel):
     if n_outputs > 1 and not multilabel:
         return SoftmaxCrossEntropy()
     return SigmoidBinaryCrossEntropy()
+
+
+#: The classification heads by their ``out_activation_``; :func:`get_loss` picks one
+#: from the target, persistence and the skops trusted types read the table.
+CLASSIFICATION_HEADS = {cls.out_activation: cls
+                        for cls in (SoftmaxCrossEntropy, SigmoidBinaryCrossEntropy)}

@@ -213,7 +213,8 @@ def _head(g, est, logits):
 def _regression_head(g, est, logits):
     """The regressor's output, ``"variable"``: identity or exp, flat for one target."""
     tp = g.onnx.TensorProto
-    out = g.op("Exp", logits) if est.out_activation_ == "exp" else logits
+    op = est._network.head.onnx_op  # the head's output activation, None for identity
+    out = g.op(op, logits) if op else logits
     if est.n_outputs_ == 1:
         g.op("Reshape", out, g.const("flat", np.array([-1], np.int64)), name="variable")
         return [("variable", tp.FLOAT, [None])]

@@ -14,10 +14,11 @@ bit for bit.
 """
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 
-__all__ = ["SGD", "Adam", "AdamW", "RMSProp", "make_optimizer"]
+__all__ = ["SOLVERS", "SGD", "Adam", "AdamW", "RMSProp", "Solver", "make_optimizer"]
 
 #: Bytes per array in one block of a step. A step is a dozen elementwise passes; run
 #: over the whole buffer, each pass streams every array through the cache again (a
@@ -491,66 +492,75 @@ class RMSProp(_FlatOptimizer):
             np.subtract(p, update, out=p)
 
 
-def make_optimizer(
-    name,
-    n_params,
-    dtype,
-    *,
-    momentum,
-    nesterovs_momentum,
-    beta_1,
-    beta_2,
-    epsilon,
-    weight_decay,
-    n_decay,
-):
-    """Build an optimizer from the estimator's solver name and parameters.
+class Solver(NamedTuple):
+    """One value of the estimators' ``solver``.
+
+    Attributes
+    ----------
+    optimizer : type or None
+        The class of the per-step update, built by :func:`make_optimizer`; None for
+        the full-batch solver, which has a fit of its own (:mod:`._lbfgs`).
+    reads : dict
+        What only this solver reads: estimator parameter (or ``"n_decay"``, the
+        network's count of decayed weights) -> keyword of ``optimizer`` (for lbfgs, of
+        :func:`~._lbfgs.fit_lbfgs`).
+    """
+
+    optimizer: type | None
+    reads: dict
+
+    @property
+    def stochastic(self):
+        """Whether it steps on minibatches (and so has ``partial_fit``)."""
+        return self.optimizer is not None
+
+    @property
+    def parameters(self):
+        """The estimator parameters in :attr:`reads`."""
+        return tuple(name for name in self.reads if name != "n_decay")
+
+
+_ADAM = {"beta_1": "beta_1", "beta_2": "beta_2", "epsilon": "epsilon"}
+
+#: Every ``solver``, in the order help texts list them. The constraints, the CLI,
+#: :func:`make_optimizer` and the skops trusted types read this table.
+SOLVERS = {
+    "adam": Solver(Adam, _ADAM),
+    "adamw": Solver(AdamW, {**_ADAM, "weight_decay": "weight_decay", "n_decay": "n_decay"}),
+    "rmsprop": Solver(RMSProp, {"beta_2": "rho", "epsilon": "epsilon"}),
+    "sgd": Solver(SGD, {"momentum": "momentum", "nesterovs_momentum": "nesterov"}),
+    # Full-batch: scipy's L-BFGS-B on the whole data set, no optimizer object and no
+    # learning rate; the estimator fits it with _lbfgs.fit_lbfgs.
+    "lbfgs": Solver(None, {"max_fun": "max_fun"}),
+}
+
+
+def make_optimizer(name, n_params, dtype, **params):
+    """Build the optimizer of a stochastic solver from the estimator's parameters.
 
     Parameters
     ----------
-    name : {"sgd", "adam", "adamw", "rmsprop"}
-        The solver.
+    name : str
+        A stochastic solver, a key of :data:`SOLVERS` (``"adam"``, ``"sgd"``, ...).
     n_params : int
         Length of the flat parameter buffer.
     dtype : dtype
         Floating dtype of the parameter buffer.
-    momentum : float
-        Momentum for ``"sgd"``.
-    nesterovs_momentum : bool
-        Whether ``"sgd"`` uses Nesterov's momentum.
-    beta_1 : float
-        First-moment decay for ``"adam"`` and ``"adamw"``.
-    beta_2 : float
-        Second-moment decay for ``"adam"`` and ``"adamw"``; also the ``rho``
-        of ``"rmsprop"``.
-    epsilon : float
-        Stability constant for ``"adam"``, ``"adamw"`` and ``"rmsprop"``.
-    weight_decay : float
-        Decoupled weight decay for ``"adamw"``.
-    n_decay : int or None
-        Number of leading buffer entries (the weights) ``"adamw"`` decays.
+    **params
+        At least the parameters the solver reads (``SOLVERS[name].reads``), e.g.
+        ``momentum`` and ``nesterovs_momentum`` for ``"sgd"``, ``beta_2`` (as
+        ``rho``) and ``epsilon`` for ``"rmsprop"``, and ``n_decay``, the number of
+        leading buffer entries (the weights) ``"adamw"`` decays; others are ignored.
 
     Returns
     -------
     optimizer : SGD, Adam, AdamW or RMSProp
         A fresh optimizer with zeroed state.
     """
-    if name == "sgd":
-        return SGD(n_params, dtype, momentum=momentum, nesterov=nesterovs_momentum)
-    if name == "adam":
-        return Adam(n_params, dtype, beta_1=beta_1, beta_2=beta_2, epsilon=epsilon)
-    if name == "adamw":
-        return AdamW(
-            n_params,
-            dtype,
-            beta_1=beta_1,
-            beta_2=beta_2,
-            epsilon=epsilon,
-            weight_decay=weight_decay,
-            n_decay=n_decay,
-        )
-    if name == "rmsprop":
-        return RMSProp(n_params, dtype, rho=beta_2, epsilon=epsilon)
-    raise ValueError(
-        f"Unknown optimizer {name!r}; expected 'sgd', 'adam', 'adamw' or 'rmsprop'."
-    )
+    solver = SOLVERS.get(name) if isinstance(name, str) else None
+    if solver is None or not solver.stochastic:
+        stochastic = [repr(n) for n, s in SOLVERS.items() if s.stochastic]
+        raise ValueError(f"Unknown optimizer {name!r}; expected one of "
+                         f"{', '.join(stochastic)}.")
+    kwargs = {key: params[param] for param, key in solver.reads.items()}
+    return solver.optimizer(n_params, dtype, **kwargs)

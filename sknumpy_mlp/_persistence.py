@@ -58,10 +58,12 @@ from ._activations import ACTIVATIONS
 from ._estimator import MLPScratchClassifier
 from ._layers import LAYERS
 from ._layout import Layout
-from ._losses import get_loss
+from ._losses import CLASSIFICATION_HEADS, get_loss
 from ._network import Network, mlp_layers
+from ._optimizers import SOLVERS
 from ._regression_losses import REGRESSION_HEADS
 from ._regressor import MLPScratchRegressor
+from ._schedules import LearningRate
 from ._training import History
 
 FORMAT_NAME = "sknumpy_mlp"
@@ -100,32 +102,21 @@ _READ_ERRORS = (OSError, EOFError, ValueError, TypeError, KeyError, IndexError,
                 OverflowError, NotImplementedError, RuntimeError, SyntaxError,
                 zipfile.BadZipFile, zlib.error, struct.error)
 
-#: What ``skops.io.get_untrusted_types`` reports for a fitted model (a subset,
-#: depending on the solver and the problem). Reviewed: plain data holders whose state
-#: is arrays, numbers and strings; none runs code on load beyond rebuilding views.
-SKOPS_TRUSTED_TYPES = (
-    "sknumpy_mlp._estimator.MLPScratchClassifier",
-    "sknumpy_mlp._regressor.MLPScratchRegressor",
-    "sknumpy_mlp._network.Network",
-    "sknumpy_mlp._losses.SoftmaxCrossEntropy",
-    "sknumpy_mlp._losses.SigmoidBinaryCrossEntropy",
-    "sknumpy_mlp._regression_losses.IdentitySquaredError",
-    "sknumpy_mlp._regression_losses.ExpPoissonDeviance",
-    "sknumpy_mlp._optimizers.SGD",
-    "sknumpy_mlp._optimizers.Adam",
-    "sknumpy_mlp._optimizers.AdamW",
-    "sknumpy_mlp._optimizers.RMSProp",
-    "sknumpy_mlp._training.History",
-    "sknumpy_mlp._schedules.LearningRate",
-    *(f"{cls.__module__}.{cls.__qualname__}" for cls in LAYERS.values()),
-)
-
-
 #: The estimators a file may hold, by the name it records.
 _ESTIMATORS = {cls.__name__: cls for cls in (MLPScratchClassifier, MLPScratchRegressor)}
 #: A regressor's output activation -> its head (the fitted state, not ``loss``, which
 #: set_params may have changed since the fit).
 _REGRESSION_OUTPUTS = {cls.out_activation: cls for cls in REGRESSION_HEADS.values()}
+
+#: What ``skops.io.get_untrusted_types`` reports for a fitted model (a subset,
+#: depending on the solver and the problem), from the tables of heads, optimizers and
+#: layers. Reviewed: plain data holders whose state is arrays, numbers and strings;
+#: none runs code on load beyond rebuilding views.
+SKOPS_TRUSTED_TYPES = tuple(f"{cls.__module__}.{cls.__qualname__}" for cls in (
+    *_ESTIMATORS.values(), Network, History, LearningRate,
+    *CLASSIFICATION_HEADS.values(), *REGRESSION_HEADS.values(),
+    *(solver.optimizer for solver in SOLVERS.values() if solver.stochastic),
+    *LAYERS.values()))
 
 
 class ModelFileError(ValueError):
@@ -425,9 +416,8 @@ def _build(meta, arrays):
         head = _REGRESSION_OUTPUTS[fitted["out_activation_"]]()
     else:
         lb, multilabel = _check_target(meta["target"], units[-1])
-        out = "logistic" if multilabel or units[-1] == 1 else "softmax"
-        fitted = _check_fitted(meta["fitted"], units, {out})
         head = get_loss(units[-1], multilabel)
+        fitted = _check_fitted(meta["fitted"], units, {head.out_activation})
     est = _make_estimator(meta["params"], arrays, cls)
     net = _make_network(net_meta, head, arrays)
     if arrays:

@@ -18,6 +18,8 @@ from ._losses import weigh
 class _RegressionHead:
     """What both regression heads share: R^2 as the score, as scikit-learn's."""
 
+    nonnegative_target = False  # whether the loss needs y >= 0 (the estimator checks)
+
     def predict(self, z):
         """Predictions from ``z``, in place."""
         return self.activate(z)
@@ -58,6 +60,7 @@ class IdentitySquaredError(_RegressionHead):
     """
 
     out_activation = "identity"
+    onnx_op = None  # its ONNX form: none needed
 
     def activate(self, z):
         """The identity: return ``z`` unchanged."""
@@ -113,6 +116,8 @@ class ExpPoissonDeviance(_RegressionHead):
     """
 
     out_activation = "exp"
+    onnx_op = "Exp"
+    nonnegative_target = True
 
     def activate(self, z):
         """``exp(z)`` in place."""
@@ -134,4 +139,6 @@ class ExpPoissonDeviance(_RegressionHead):
         return weigh(z, per_sample, sample_weight, scale)
 
 
+#: The regression heads by ``loss``; the regressor's constraint, persistence and the
+#: skops trusted types read this table, ONNX export each head's ``onnx_op``.
 REGRESSION_HEADS = {"squared_error": IdentitySquaredError, "poisson": ExpPoissonDeviance}

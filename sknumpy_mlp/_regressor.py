@@ -269,9 +269,9 @@ class MLPScratchRegressor(RegressorMixin, BaseMLPScratch):
     # ------------------------------------------------------------ target hooks
     def _encode_target(self, y, incremental, dtype):
         Y = y.reshape(-1, 1) if y.ndim == 1 else y
-        if self.loss == "poisson" and np.any(Y < 0):
+        if REGRESSION_HEADS[self.loss].nonnegative_target and np.any(Y < 0):
             raise ValueError(
-                "loss='poisson' needs non-negative targets (counts, rates); y has "
+                f"loss={self.loss!r} needs non-negative targets (counts, rates); y has "
                 f"{np.count_nonzero(Y < 0)} negative values. Use "
                 "loss='squared_error' for targets of any sign.")
         return np.ascontiguousarray(Y, dtype=dtype), y

@@ -9,10 +9,13 @@ the training loop decides when to call it.
 """
 
 import math
+from typing import NamedTuple
 
 __all__ = [
+    "LEARNING_RATES",
     "SCHEDULES",
     "LearningRate",
+    "Rate",
     "constant",
     "cosine",
     "exponential",
@@ -136,7 +139,45 @@ def warmup(lr, progress, warmup_iter):
     return lr * min(1.0, (progress + 1.0) / (warmup_iter + 1.0))
 
 
+#: The decay shapes, pure functions of ``(lr, progress, total)``.
 SCHEDULES = {"constant": constant, "cosine": cosine, "exponential": exponential}
+
+
+class Rate(NamedTuple):
+    """One value of the estimators' ``learning_rate``.
+
+    Attributes
+    ----------
+    decay : str
+        Its shape within a run, a key of :data:`SCHEDULES`, evaluated at every step.
+    epoch_rule : callable or None
+        ``rule(lr_init, t_samples, power_t)``, the new base rate after each epoch.
+    plateau : bool
+        Whether the rate is divided by 5 when the training loss stops improving.
+    solvers : tuple or None
+        The solvers its ``epoch_rule`` and ``plateau`` act for; None for all.
+    reads : tuple
+        The estimator parameters it reads besides ``learning_rate_init``.
+    """
+
+    decay: str
+    epoch_rule: object = None
+    plateau: bool = False
+    solvers: tuple | None = None
+    reads: tuple = ()
+
+
+#: Every ``learning_rate``: scikit-learn's three, then ours. The constraints and the
+#: CLI read this table, :class:`LearningRate` follows it.
+LEARNING_RATES = {
+    "constant": Rate("constant"),
+    "invscaling": Rate("constant", epoch_rule=invscaling, solvers=("sgd",),
+                       reads=("power_t",)),
+    "adaptive": Rate("constant", plateau=True, solvers=("sgd",),
+                     reads=("tol", "n_iter_no_change")),
+    "cosine": Rate("cosine", reads=("max_iter",)),
+    "exponential": Rate("exponential", reads=("max_iter",)),
+}
 
 
 def learning_rate_at(name, lr, progress, total, warmup_iter=0):
@@ -201,21 +242,32 @@ class LearningRate:
         self.warmup_iter = warmup_iter
         self.epochs_done = 0  # schedule clock; survives partial_fit calls, not refits
 
+    @property
+    def _rule(self):
+        """The :data:`LEARNING_RATES` entry, when it acts for this solver, else None."""
+        rate = LEARNING_RATES[self.name]
+        return rate if rate.solvers is None or self.solver in rate.solvers else None
+
+    @property
+    def has_plateau_rule(self):
+        """Whether it is lowered on a plateau (``"adaptive"``, for sgd only)."""
+        return self._rule is not None and self._rule.plateau
+
     def at(self, progress):
         """Learning rate at ``progress`` epochs into training (a float)."""
-        name = self.name if self.name in SCHEDULES else "constant"
-        return learning_rate_at(name, self.base, progress, self.max_iter,
-                                self.warmup_iter)
+        return learning_rate_at(LEARNING_RATES[self.name].decay, self.base, progress,
+                                self.max_iter, self.warmup_iter)
 
     def epoch_end(self, t_samples):
         """Advance the clock; ``invscaling`` is ``lr_init / (t + 1) ** power_t``."""
         self.epochs_done += 1
-        if self.name == "invscaling" and self.solver == "sgd":
-            self.base = invscaling(self.lr_init, t_samples, self.power_t)
+        rule = self._rule
+        if rule is not None and rule.epoch_rule is not None:
+            self.base = rule.epoch_rule(self.lr_init, t_samples, self.power_t)
 
     def reduce_on_plateau(self):
         """scikit-learn's ``adaptive``: divide by 5; False when it is time to stop."""
-        if self.name != "adaptive" or self.solver != "sgd" or self.base <= 1e-6:
+        if not self.has_plateau_rule or self.base <= 1e-6:
             return False
         self.base /= 5.0
         return True

@@ -87,7 +87,7 @@ class Plateau(Handler):
     @staticmethod
     def applies(learning_rate):
         """Whether ``learning_rate`` has the rule (``"adaptive"``, for sgd only)."""
-        return learning_rate.name == "adaptive" and learning_rate.solver == "sgd"
+        return learning_rate.has_plateau_rule
 
     def patience_out(self, run, notice):
         if self.learning_rate.reduce_on_plateau():

@@ -21,7 +21,7 @@ from sklearn.utils.validation import (
 
 from .._activations import ACTIVATIONS
 from .._callbacks import CallbackSupportMixin, has_callbacks
-from .._layers import ActivationLayer, Dropout
+from .._layers import ActivationLayer, Dropout, Pass
 from .._network import Network
 from .._sampling import holdout_split
 from ._callbacks import TabularCallbacks
@@ -231,12 +231,27 @@ class BaseTabularMLP(CallbackSupportMixin, BaseEstimator):
     def _forward(self, X):
         check_is_fitted(self, "_networks")
         X = check_table(self, X, reset=False)
-        # Inference in float64 whatever the training dtype: a row's prediction is then
-        # the same in any batch (float32 matrix products round by batch shape).
-        Z = self.preprocessor_.transform(X).astype(np.float64, copy=False)
+        Z = self.preprocessor_.transform(X)
         with np.errstate(over="ignore", invalid="ignore"):
-            outputs = [net.predict_output(Z) for net in self._networks]
+            outputs = [self._predict_member(net, Z) for net in self._networks]
         return np.mean(outputs, axis=0) if len(outputs) > 1 else outputs[0]
+
+    @staticmethod
+    def _predict_member(net, Z):
+        """One member's outputs; the output layer in float64.
+
+        Every layer but the last computes each row on its own, bit for bit whatever
+        the batch; the last one's narrow product (BLAS gemv) rounds by batch shape in
+        float32, so it runs in float64 and a row's prediction never depends on the
+        rows predicted with it.
+        """
+        ctx, x = Pass(), Z
+        for layer in net.layers[:-1]:
+            x = layer.forward(x, None, ctx)
+        last = net.layers[-1]
+        z = np.dot(x.astype(np.float64), last.coef.astype(np.float64))
+        z += last.intercept
+        return net.head.predict(z)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

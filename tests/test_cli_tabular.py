@@ -120,8 +120,6 @@ def test_csv_regression(csv, capsys):
     (["--pca", "3"], "argument --pca: not allowed with argument --tabular"),
     (["--data", "somewhere"], "argument --data: not allowed with argument --tabular"),
     (["--n-epochs", "0"], "argument --n-epochs: expected 'auto' or a positive"),
-    (["--save", "model.npz"], "sknumpy_mlp's safe format does not hold tabular models "
-                              "yet; name the file"),
 ])
 def test_bad_input_is_refused_before_training(argv, message, csv, capsys):
     argv = [a.replace("{csv}", str(csv)) for a in argv]
@@ -160,6 +158,29 @@ def test_save_names_follow_what_loads(regression, tmp_path, capsys, monkeypatch)
     for name, fmt in [("m.npz", "npz"), ("m.skops", "skops"), ("m.pkl", "joblib")]:
         args, parser, check = _parsed([*argv[:-1], str(tmp_path / name)])
         assert _cli_tabular.save_format(args, parser, check) == fmt
+
+
+@pytest.mark.parametrize("name", ["model.npz", "model.skops"])
+def test_save_in_the_safe_formats(name, csv, capsys, tmp_path):
+    if name.endswith(".skops"):
+        pytest.importorskip("skops")
+    assert _cli_tabular._format_holds_tabular(name.rsplit(".", 1)[1], False)
+    path = tmp_path / name
+    assert main([*QUICK, "--csv", str(csv), "--target", "label",
+                 "--save", str(path)]) == 0
+    assert "Saved the model to" in capsys.readouterr().out
+    if name.endswith(".npz"):
+        import sknumpy_mlp
+
+        model = sknumpy_mlp.load(path)
+    else:
+        import skops.io
+
+        from sknumpy_mlp._persistence import SKOPS_TRUSTED_TYPES
+
+        model = skops.io.load(path, trusted=list(SKOPS_TRUSTED_TYPES))
+    table = pd.read_csv(csv).drop(columns="label")
+    assert set(model.predict(table)) <= {"yes", "no"}
 
 
 def _parsed(argv):

@@ -195,7 +195,7 @@ def test_head_tables_are_keyed_consistently():
 
 
 # The layers of the core estimators' networks; sknumpy_mlp.tabular registers its own in
-# LAYERS when it is imported, and has no skops support (nor trusted list) yet.
+# LAYERS when it is imported (sknumpy_mlp._persistence imports it: all are trusted).
 CORE_LAYERS = [cls for cls in LAYERS.values()
                if not cls.__module__.startswith("sknumpy_mlp.tabular")]
 
@@ -206,7 +206,7 @@ def test_core_networks_are_built_from_the_core_layers():
 
 
 @pytest.mark.parametrize("cls", [
-    *CLASSIFICATION_HEADS.values(), *REGRESSION_HEADS.values(), *CORE_LAYERS,
+    *CLASSIFICATION_HEADS.values(), *REGRESSION_HEADS.values(), *LAYERS.values(),
     *(SOLVERS[name].optimizer for name in STOCHASTIC)], ids=_path)
 def test_every_table_class_is_trusted_by_skops(cls):
     assert _path(cls) in SKOPS_TRUSTED_TYPES

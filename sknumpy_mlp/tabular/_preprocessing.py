@@ -65,15 +65,19 @@ class _RobustSmoothClip(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     def fit(self, X, y=None):
         X = validate_data(self, X, dtype=np.float64, ensure_all_finite="allow-nan")
         observed = ~np.all(np.isnan(X), axis=0)  # nanquantile warns on all-NaN columns
-        self.center_ = np.zeros(X.shape[1])
+        center = np.zeros(X.shape[1])
         spread = np.zeros(X.shape[1])
         if observed.any():
             seen = X[:, observed]
             q25, q50, q75 = np.nanquantile(seen, [0.25, 0.5, 0.75], axis=0)
             half_range = (np.nanmax(seen, axis=0) - np.nanmin(seen, axis=0)) / 2.0
-            self.center_[observed] = q50
+            center[observed] = q50
             spread[observed] = np.where(q75 > q25, q75 - q25, half_range)
-        self.scale_ = spread
+        return self._set_statistics(center, spread)
+
+    def _set_statistics(self, center, spread):
+        """The fitted state from the medians and spreads (what a model file keeps)."""
+        self.center_, self.scale_ = center, spread
         self.factor_ = np.divide(1.0, spread, out=np.zeros_like(spread), where=spread > 0)
         return self
 

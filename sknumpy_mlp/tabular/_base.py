@@ -10,7 +10,7 @@ and loss it trains, and how a validation epoch is scored.
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.base import BaseEstimator
+from sklearn.base import BaseEstimator, _fit_context
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import (
@@ -90,6 +90,25 @@ class BaseTabularMLP(CallbackSupportMixin, BaseEstimator):
         self.verbose = verbose
 
     # ---------------------------------------------------------------- fitting
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Fit the preprocessing and the networks to the table ``X`` and target ``y``.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+            Numeric and categorical columns; missing values allowed.
+        y : array-like of shape (n_samples,)
+            Labels (classifier) or targets (regressor; also ``(n_samples, n_targets)``).
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        return self._fit(X, y, sample_weight)
+
     def _fit(self, X, y, sample_weight):
         X_given, y_given, weight_given = X, y, sample_weight  # what callbacks see
         hidden = self._hidden_sizes()

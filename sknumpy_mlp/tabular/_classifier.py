@@ -3,7 +3,7 @@
 from numbers import Real
 
 import numpy as np
-from sklearn.base import ClassifierMixin, _fit_context
+from sklearn.base import ClassifierMixin
 from sklearn.metrics import roc_auc_score
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils._param_validation import Interval, StrOptions
@@ -149,22 +149,6 @@ class TabularMLPClassifier(ClassifierMixin, BaseTabularMLP):
         self.label_smoothing = label_smoothing
         self.validation_metric = validation_metric
         self.class_weight = class_weight
-
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
-        """Fit the preprocessing and the network to the table ``X`` and labels ``y``.
-
-        Parameters
-        ----------
-        X : DataFrame or array-like of shape (n_samples, n_features)
-        y : array-like of shape (n_samples,)
-        sample_weight : array-like of shape (n_samples,), default=None
-
-        Returns
-        -------
-        self : TabularMLPClassifier
-        """
-        return self._fit(X, y, sample_weight)
 
     def predict_proba(self, X):
         """Class probabilities, shape ``(n_samples, n_classes)``, in ``classes_`` order.

@@ -1,7 +1,7 @@
 """TabularMLPRegressor: the tabular network for numeric targets."""
 
 import numpy as np
-from sklearn.base import RegressorMixin, _fit_context
+from sklearn.base import RegressorMixin
 from sklearn.utils.validation import check_array
 
 from .._regression_losses import IdentitySquaredError
@@ -80,22 +80,6 @@ class TabularMLPRegressor(RegressorMixin, BaseTabularMLP):
             weight_decay=weight_decay, dropout=dropout, beta_1=beta_1, beta_2=beta_2,
             validation_fraction=validation_fraction, dtype=dtype,
             random_state=random_state, verbose=verbose)
-
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
-        """Fit the preprocessing and the network to the table ``X`` and targets ``y``.
-
-        Parameters
-        ----------
-        X : DataFrame or array-like of shape (n_samples, n_features)
-        y : array-like of shape (n_samples,) or (n_samples, n_targets)
-        sample_weight : array-like of shape (n_samples,), default=None
-
-        Returns
-        -------
-        self : TabularMLPRegressor
-        """
-        return self._fit(X, y, sample_weight)
 
     def predict(self, X):
         """Predicted targets, clipped to the range seen in ``fit``.

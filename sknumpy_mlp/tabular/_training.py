@@ -38,7 +38,7 @@ def coslog(t, cycles=4):
 
     Examples
     --------
-    >>> [round(coslog(t), 3) for t in (0.0, 0.5 / 15, 1 / 15, 1.0)]
+    >>> [round(coslog(t), 3) for t in (0.0, (2**0.5 - 1) / 15, 1 / 15, 1.0)]
     [0.0, 1.0, 0.0, 0.0]
     """
     return 0.5 * (1.0 - math.cos(2.0 * math.pi * math.log2(1.0 + (2**cycles - 1) * t)))
@@ -66,7 +66,7 @@ class FactoredAdam:
 
     Notes
     -----
-    With gradient :math:`g`, factors :math:`f` (learning rate) and :math:`d` (decay)::
+    With gradient :math:`g`, factors :math:`f` (learning rate) and :math:`d` (decay):
 
     .. math::
 

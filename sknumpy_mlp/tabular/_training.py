@@ -94,7 +94,8 @@ class FactoredAdam:
         self.t += 1
         b1, b2, tmp = self.beta_1, self.beta_2, self.tmp
         self.m *= b1
-        self.m += (1 - b1) * grads
+        np.multiply(grads, 1 - b1, out=tmp)
+        self.m += tmp
         self.v *= b2
         np.multiply(grads, grads, out=tmp)
         tmp *= 1 - b2
@@ -152,7 +153,11 @@ class TabularTrainer:
             batches[-2:] = [slice(batches[-2].start, n)]
         total = self.n_epochs * len(batches)
         keys = row_keys(X, self.rng.randint(np.iinfo(np.int32).max)) if drops else None
-        ws = net.workspace(max(b.stop - b.start for b in batches))
+        largest = max(b.stop - b.start for b in batches)
+        ws = net.workspace(largest)
+        # The batch's rows are gathered into buffers made once, not copied per step.
+        Xb = np.empty((largest, X.shape[1]), dtype=X.dtype)
+        Yb = np.empty((largest, Y.shape[1]), dtype=Y.dtype)
         best = net.params.copy(), net.state.copy()
         step = 0
         for epoch in range(self.n_epochs):
@@ -164,13 +169,15 @@ class TabularTrainer:
                 rows = order[batch]
                 sw = None if sample_weight is None else sample_weight[rows]
                 t = step / total
+                m = len(rows)
                 loss = net.loss_and_grad(
-                    X[rows], Y[rows], ws, sample_weight=sw,
+                    np.take(X, rows, axis=0, out=Xb[:m], mode="clip"),
+                    np.take(Y, rows, axis=0, out=Yb[:m], mode="clip"), ws, sample_weight=sw,
                     label_smoothing=self.label_smoothing,
                     dropout_keys=None if keys is None else keys[rows], step=step)
                 optimizer.step(net.params, net.grads, self.learning_rate * coslog(t),
                                self.weight_decay * flat_cos(t))
-                w = len(rows) if sw is None else float(sw.sum())
+                w = m if sw is None else float(sw.sum())
                 loss_sum, weight_sum, step = loss_sum + loss * w, weight_sum + w, step + 1
             history.loss_curve.append(loss_sum / weight_sum)
             if validation is not None:

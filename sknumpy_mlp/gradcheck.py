@@ -3,7 +3,9 @@
 :func:`check_layer_gradient` proves one layer of the :mod:`sknumpy_mlp._layers`
 protocol (its parameter gradients and its input gradient) against
 :func:`numerical_gradient`; the tests run it for every layer, and a new layer needs only
-this one line to be checked.
+this one line to be checked. :func:`check_network_gradient` proves a whole
+:class:`~sknumpy_mlp._network.Network` the same way: the layers wired together, the
+output head with its loss, L2 and sample weights.
 """
 
 from types import SimpleNamespace
@@ -102,3 +104,65 @@ def check_layer_gradient(layer, x, *, training=True, sample_weight=None,
                                      numerical_gradient(lambda t: loss(t)[0], theta, h)))
     params[...] = theta
     return max(errors)
+
+
+def check_network_gradient(net, X, Y, *, dropout_keys=None, h=1e-6, **kwargs):
+    """Relative error of a whole network's gradient against finite differences.
+
+    The checked function is the batch objective of
+    :meth:`~sknumpy_mlp._network.Network.loss_and_grad` as a function of the network's
+    flat parameter buffer :math:`\\theta` (``net.params``); with weights :math:`s_i`
+    and :math:`S = \\sum_i s_i`,
+
+    .. math::
+
+        J(\\theta) = \\frac{1}{S}\\sum_i s_i\\,\\ell_i(\\theta)
+            + \\frac{\\alpha}{2S}\\sum_l \\lVert W_l \\rVert_F^2 .
+
+    The analytic :math:`\\nabla_\\theta J` is what ``loss_and_grad`` leaves in
+    ``net.grads``; the numeric one costs two calls of ``loss_and_grad`` per entry of
+    :math:`\\theta`, so keep the network small.
+
+    Parameters
+    ----------
+    net : Network
+        Initialized, float64. The check starts from its current parameters and puts them
+        back at the end (``net.grads`` then holds the last difference's gradient, and in
+        training mode the batch-norm running statistics have moved, as in any training
+        call).
+    X : ndarray of shape (m, n_features)
+    Y : ndarray of shape (m, n_outputs)
+        Targets as the head reads them (booleans for the classifiers' heads, values for
+        the regressors').
+    dropout_keys : ndarray of shape (m,) of uint64, default=None
+        Dropout masks are keyed by (row key, step): fixed keys give every call the same
+        masks, so that :math:`J` is a function of :math:`\\theta` alone. Needed when
+        the network has dropout and is checked in training mode.
+    h : float, default=1e-6
+        Finite-difference step.
+    **kwargs
+        Passed on to ``loss_and_grad``: ``sample_weight``, ``alpha``,
+        ``label_smoothing``, ``training``.
+
+    Returns
+    -------
+    error : float
+        :func:`relative_error` of the analytic gradient against
+        :func:`numerical_gradient`.
+
+    See Also
+    --------
+    check_layer_gradient : The same check for one layer, its input gradient included.
+    """
+    ws = net.workspace(X.shape[0])
+
+    def loss(theta):
+        net.params[...] = theta
+        return net.loss_and_grad(X, Y, ws, dropout_keys=dropout_keys, **kwargs)
+
+    theta = net.params.copy()
+    loss(theta)
+    analytic = net.grads.copy()
+    numeric = numerical_gradient(loss, theta, h)
+    net.params[...] = theta
+    return relative_error(analytic, numeric)

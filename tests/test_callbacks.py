@@ -6,6 +6,7 @@ import sys
 
 import numpy as np
 import pytest
+from callback_helpers import StopAt
 from sklearn.base import clone
 from sklearn.datasets import load_digits
 from sklearn.model_selection import GridSearchCV
@@ -21,29 +22,6 @@ callback = pytest.importorskip("sklearn.callback", reason="scikit-learn < 1.9")
 def digits():
     X, y = load_digits(return_X_y=True)
     return X[:400] / 16, y[:400]
-
-
-class StopAt:
-    """Asks to stop at the end of epoch ``n``; keeps the estimator it was shown."""
-
-    def __init__(self, n):
-        self.n, self.seen, self.fitted = n, 0, []
-
-    def setup(self, estimator, context):
-        pass
-
-    def teardown(self, estimator, context):
-        pass
-
-    def on_fit_task_begin(self, estimator, context):
-        pass
-
-    def on_fit_task_end(self, estimator, context, *, fitted_estimator=None):
-        if context.parent is None:  # the fit itself, not an epoch
-            return False
-        self.seen += 1
-        self.fitted.append(fitted_estimator)
-        return self.seen >= self.n
 
 
 def test_progress_bar_over_epochs(digits, capsys):

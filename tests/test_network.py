@@ -4,13 +4,13 @@ import pickle
 
 import numpy as np
 import pytest
-from gradcheck import numerical_gradient, relative_error
 from scipy import sparse
 
 from sknumpy_mlp._activations import ACTIVATIONS
 from sknumpy_mlp._class_weight import class_weight_factors
 from sknumpy_mlp._losses import SigmoidBinaryCrossEntropy, SoftmaxCrossEntropy
 from sknumpy_mlp._network import Network
+from sknumpy_mlp.gradcheck import check_network_gradient
 
 
 def _problem(n=12, n_features=5, n_outputs=3, multilabel=False, seed=0):
@@ -25,23 +25,10 @@ def _problem(n=12, n_features=5, n_outputs=3, multilabel=False, seed=0):
     return X, Y, head
 
 
-def _check_gradient(net, X, Y, *, seed=None, h=1e-6, **kwargs):
-    """Central differences of J(params) against the analytic gradient, in float64."""
-    ws = net.workspace(X.shape[0])
-
-    # Dropout masks are keyed by (row key, step): fixed keys give the same mask each call.
-    keys = None if seed is None else np.arange(seed, seed + X.shape[0], dtype=np.uint64)
-
-    def loss(theta):
-        net.params[...] = theta
-        return net.loss_and_grad(X, Y, ws, dropout_keys=keys, **kwargs)
-
-    theta = net.params.copy()
-    loss(theta)
-    analytic = net.grads.copy()
-    numeric = numerical_gradient(loss, theta, h)
-    net.params[...] = theta
-    return relative_error(analytic, numeric)
+def _keys(seed, m):
+    """Fixed dropout keys: masks are keyed by (row key, step), so every call draws
+    the same."""
+    return np.arange(seed, seed + m, dtype=np.uint64)
 
 
 def _network(activation="tanh", hidden=(4, 3), n_features=5, n_outputs=3, head=None,
@@ -56,21 +43,21 @@ def _network(activation="tanh", hidden=(4, 3), n_features=5, n_outputs=3, head=N
 def test_whole_network_gradient_each_activation(activation):
     X, Y, head = _problem()
     net = _network(activation, head=head)
-    assert _check_gradient(net, X, Y) < 1e-6
+    assert check_network_gradient(net, X, Y) < 1e-6
 
 
 @pytest.mark.parametrize("n_outputs, multilabel", [(1, False), (3, False), (3, True)])
 def test_gradient_each_output_head(n_outputs, multilabel):
     X, Y, head = _problem(n_outputs=n_outputs, multilabel=multilabel)
     net = _network("logistic", n_outputs=n_outputs, head=head)
-    assert _check_gradient(net, X, Y) < 1e-6
+    assert check_network_gradient(net, X, Y) < 1e-6
 
 
 def test_gradient_l2_and_sample_weight():
     X, Y, head = _problem()
     sw = np.random.RandomState(3).uniform(0.1, 3, size=X.shape[0])
     net = _network("relu", head=head)
-    assert _check_gradient(net, X, Y, alpha=0.3, sample_weight=sw) < 1e-6
+    assert check_network_gradient(net, X, Y, alpha=0.3, sample_weight=sw) < 1e-6
 
 
 @pytest.mark.parametrize("class_weight", ["balanced", {0: 0.5, 1: 4.0, 2: 1.0}])
@@ -83,14 +70,14 @@ def test_gradient_class_weights(class_weight):
     factors = class_weight_factors(class_weight, labels, np.arange(3), sw)
     assert not np.allclose(factors, factors[0])  # the classes really are weighted
     net = _network("tanh", head=head)
-    assert _check_gradient(net, X, Y, alpha=0.1, sample_weight=sw * factors) < 1e-6
+    assert check_network_gradient(net, X, Y, alpha=0.1, sample_weight=sw * factors) < 1e-6
 
 
 def test_gradient_weighted_batch_norm():
     X, Y, head = _problem()
     sw = np.random.RandomState(3).uniform(0.0, 3, size=X.shape[0])
     net = _network("tanh", head=head, batch_norm=True)
-    assert _check_gradient(net, X, Y, alpha=0.3, sample_weight=sw) < 1e-6
+    assert check_network_gradient(net, X, Y, alpha=0.3, sample_weight=sw) < 1e-6
 
 
 def test_weighted_batch_norm_equals_repeated_rows():
@@ -109,7 +96,7 @@ def test_weighted_batch_norm_equals_repeated_rows():
 def test_gradient_label_smoothing():
     X, Y, head = _problem()
     net = _network("gelu", head=head)
-    assert _check_gradient(net, X, Y, label_smoothing=0.1, alpha=1e-2) < 1e-6
+    assert check_network_gradient(net, X, Y, label_smoothing=0.1, alpha=1e-2) < 1e-6
 
 
 @pytest.mark.parametrize("training", [True, False])
@@ -123,7 +110,7 @@ def test_gradient_batch_norm(training):
         bn.gamma[...] = rng.uniform(0.5, 1.5, size=bn.gamma.shape)
         bn.beta[...] = rng.normal(size=bn.beta.shape)
     state = net.state.copy()
-    assert _check_gradient(net, X, Y, training=training, alpha=1e-3) < 1e-6
+    assert check_network_gradient(net, X, Y, training=training, alpha=1e-3) < 1e-6
     if not training:
         np.testing.assert_array_equal(net.state, state)
 
@@ -131,15 +118,15 @@ def test_gradient_batch_norm(training):
 def test_gradient_dropout_with_fixed_mask():
     X, Y, head = _problem()
     net = _network("elu", head=head, dropout=[0.3, 0.5])
-    assert _check_gradient(net, X, Y, seed=7) < 1e-6
+    assert check_network_gradient(net, X, Y, dropout_keys=_keys(7, len(X))) < 1e-6
 
 
 def test_gradient_everything_together():
     X, Y, head = _problem()
     sw = np.random.RandomState(4).uniform(0.5, 2, size=X.shape[0])
     net = _network("leaky_relu", head=head, batch_norm=True, dropout=[0.2, 0.0])
-    err = _check_gradient(net, X, Y, seed=2, alpha=0.1, sample_weight=sw,
-                          label_smoothing=0.05)
+    err = check_network_gradient(net, X, Y, dropout_keys=_keys(2, len(X)), alpha=0.1,
+                                 sample_weight=sw, label_smoothing=0.05)
     assert err < 1e-6
 
 

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from callback_helpers import StopAt
 from sklearn.datasets import load_breast_cancer, load_diabetes
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
@@ -20,29 +21,6 @@ def table():
     X["size"] = np.where(X["mean radius"] > 14, "large", "small")
     X.loc[X.index[::7], "mean texture"] = np.nan
     return X, y[:200]
-
-
-class StopAt:
-    """Asks to stop at the end of the ``n``-th epoch; keeps what it was shown."""
-
-    def __init__(self, n):
-        self.n, self.seen, self.fitted = n, 0, []
-
-    def setup(self, estimator, context):
-        pass
-
-    def teardown(self, estimator, context):
-        pass
-
-    def on_fit_task_begin(self, estimator, context):
-        pass
-
-    def on_fit_task_end(self, estimator, context, *, fitted_estimator=None):
-        if context.task_name != "epoch":
-            return False
-        self.seen += 1
-        self.fitted.append(fitted_estimator)
-        return self.seen >= self.n
 
 
 def _rows(monitor, name):

@@ -14,7 +14,7 @@ from sknumpy_mlp._layout import Layout
 from sknumpy_mlp._losses import SoftmaxCrossEntropy
 from sknumpy_mlp._network import Network
 from sknumpy_mlp._regression_losses import IdentitySquaredError
-from sknumpy_mlp.gradcheck import check_layer_gradient, numerical_gradient, relative_error
+from sknumpy_mlp.gradcheck import check_layer_gradient, check_network_gradient
 from sknumpy_mlp.tabular import (
     CategoryEmbedding,
     DataDense,
@@ -249,21 +249,6 @@ def _realmlp(dtype, head, activation, n_outputs, rate=0.3):
     return net.initialize(np.random.RandomState(0), X=XC.astype(dtype))
 
 
-def _check_gradient(net, X, Y, keys, h=1e-6, **kwargs):
-    ws = net.workspace(X.shape[0])
-
-    def loss(theta):
-        net.params[...] = theta
-        return net.loss_and_grad(X, Y, ws, dropout_keys=keys, **kwargs)
-
-    theta = net.params.copy()
-    loss(theta)
-    analytic = net.grads.copy()
-    numeric = numerical_gradient(loss, theta, h)
-    net.params[...] = theta
-    return relative_error(analytic, numeric)
-
-
 @pytest.mark.parametrize("task", ["classification", "regression"])
 def test_whole_network_gradient(task):
     if task == "classification":
@@ -277,8 +262,9 @@ def test_whole_network_gradient(task):
     net.params += np.random.RandomState(5).uniform(-0.1, 0.1, size=net.params.shape)
     keys = np.arange(1, 10, dtype=np.uint64)
     sw = np.random.RandomState(2).uniform(0.5, 2.0, size=9)
-    assert _check_gradient(net, XC, Y, keys) < 1e-6
-    assert _check_gradient(net, XC, Y, keys, sample_weight=sw, alpha=0.1) < 1e-6
+    assert check_network_gradient(net, XC, Y, dropout_keys=keys) < 1e-6
+    assert check_network_gradient(net, XC, Y, dropout_keys=keys, sample_weight=sw,
+                                  alpha=0.1) < 1e-6
 
 
 def test_whole_network_predicts_what_it_trains_on():

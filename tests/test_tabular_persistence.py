@@ -117,7 +117,7 @@ def test_options_roundtrip():
     X = _table()
     est = TabularMLPClassifier(
         **{**SMALL, "hidden_layer_sizes": (6, 5)}, numeric_embedding=False,
-        front_scale=False, parametric_activation=False, dropout=0.0,
+        front_scale=True, parametric_activation=False, dropout=0.0,
         class_weight={0: 2.0, 1: 1.0}, max_one_hot_levels=None).fit(X, np.arange(60) % 2)
     loaded, _ = _roundtrip(est)
     _assert_same(est, loaded, X)
@@ -127,8 +127,8 @@ def test_options_roundtrip():
 @pytest.fixture(scope="module")
 def valid():
     X = _table()
-    est = TabularMLPClassifier(**SMALL).fit(X, np.arange(60) % 3)
-    return _roundtrip(est)[1]
+    est = TabularMLPClassifier(**SMALL, front_scale=True).fit(X, np.arange(60) % 3)
+    return _roundtrip(est)[1]  # layers: embedding, periodic, scale, dense, activation, ...
 
 
 def _members(data):

@@ -33,7 +33,7 @@ __all__ = ["SOLVERS", "SGD", "Adam", "AdamW", "RMSProp", "Solver", "make_optimiz
 BLOCK_BYTES = 1 << 18
 
 #: How many scalars a step may pass to its ufuncs (see ``_FlatOptimizer._scalars``).
-_N_SCALARS = 8
+_N_SCALARS = 10
 
 
 class _FlatOptimizer:
@@ -76,7 +76,8 @@ class _FlatOptimizer:
         """Yield ``(start, views)`` for each block of ``[0, n_params)``.
 
         ``views`` holds the block's slice of each of ``arrays`` (all of length
-        ``n_params``), then the scratch buffers cut to the block's length.
+        ``n_params``; None stays None), then the scratch buffers cut to the block's
+        length.
         """
         scratch = tuple(getattr(self, name) for name in self._scratch_names)
         block = len(scratch[0])
@@ -87,7 +88,10 @@ class _FlatOptimizer:
             stop = min(start + block, self.n_params)
             yield (
                 start,
-                (*(a[start:stop] for a in arrays), *(s[: stop - start] for s in scratch)),
+                (
+                    *(None if a is None else a[start:stop] for a in arrays),
+                    *(s[: stop - start] for s in scratch),
+                ),
             )
 
     def _scalars(self, *values):
@@ -227,7 +231,7 @@ class SGD(_FlatOptimizer):
 
 
 class Adam(_FlatOptimizer):
-    r"""Adam: adaptive moment estimation, as in scikit-learn.
+    r"""Adam: adaptive moment estimation, as in scikit-learn, with optional factors.
 
     Parameters
     ----------
@@ -241,6 +245,16 @@ class Adam(_FlatOptimizer):
         Decay rate of the second-moment estimate, in ``[0, 1)``.
     epsilon : float, default=1e-8
         Added to the denominator for numerical stability.
+    lr_factors : array-like of shape (n_params,) or None, default=None
+        Per-parameter factors :math:`f` on the step size (RealMLP-TD's per-group
+        learning rates). Since Adam's step ignores the gradient's scale, a factor on
+        a weight matrix acts like a forward factor on it (the NTK parametrization).
+        None: 1 everywhere, without the extra pass.
+    bias_correction : {"step", "moments"}, default="step"
+        Where the bias corrections go. ``"step"`` (scikit-learn) folds both into
+        the step size; ``"moments"`` (Kingma & Ba's Algorithm 1, as PyTorch)
+        corrects the moments, so that :math:`\epsilon` is added to
+        :math:`\sqrt{\hat v}` rather than to :math:`\sqrt{v}`.
 
     Attributes
     ----------
@@ -258,18 +272,41 @@ class Adam(_FlatOptimizer):
     """
 
     _state_names = ("t", "m", "v")
+    # Class defaults, so that optimizers pickled before these options load unchanged.
+    lr_factors = None
+    bias_correction = "step"
+    #: What the decoupled weight decay reaches: nothing here (see AdamW).
+    n_decay = 0
+    wd_factors = None
 
-    def __init__(self, n_params, dtype, *, beta_1=0.9, beta_2=0.999, epsilon=1e-8):
+    def __init__(self, n_params, dtype, *, beta_1=0.9, beta_2=0.999, epsilon=1e-8,
+                 lr_factors=None, bias_correction="step"):
         super().__init__(n_params, dtype)
         self.beta_1 = float(beta_1)
         self.beta_2 = float(beta_2)
         self.epsilon = float(epsilon)
+        if bias_correction not in ("step", "moments"):
+            raise ValueError("bias_correction must be 'step' or 'moments', "
+                             f"got {bias_correction!r}.")
+        self.bias_correction = bias_correction
+        self.lr_factors = self._factors(lr_factors, "lr_factors")
         self.t = 0
         self.m = self._zeros()
         self.v = self._zeros()
         # Two buffers: sqrt(v) + eps and lr_t * m are both needed at once.
         self._scratch_names = ("_buf", "_update")
         self._alloc_scratch()
+
+    def _factors(self, factors, name):
+        """``factors`` as an owned vector over the buffer, or None."""
+        if factors is None:
+            return None
+        factors = np.array(factors, dtype=self.dtype)
+        if factors.shape != (self.n_params,):
+            raise ValueError(
+                f"{name} has shape {factors.shape}, expected ({self.n_params},)."
+            )
+        return factors
 
     def step(self, params, grads, lr):
         r"""Update ``params`` in place and increment ``t``.
@@ -285,8 +322,9 @@ class Adam(_FlatOptimizer):
 
         Notes
         -----
-        As in scikit-learn's ``AdamOptimizer``, the bias correction is folded
-        into the step size :math:`\eta_t` (Kingma & Ba 2015, Section 2):
+        With factors :math:`f` (1 without ``lr_factors``) and, as in
+        scikit-learn's ``AdamOptimizer``, the bias corrections folded into the
+        step size :math:`\eta_t` (Kingma & Ba 2015, Section 2):
 
         .. math::
 
@@ -294,18 +332,42 @@ class Adam(_FlatOptimizer):
             m &\leftarrow \beta_1 m + (1 - \beta_1) g \\
             v &\leftarrow \beta_2 v + (1 - \beta_2) g^2 \\
             \eta_t &= \eta \sqrt{1 - \beta_2^t} / (1 - \beta_1^t) \\
-            \theta &\leftarrow \theta - \eta_t m / (\sqrt{v} + \epsilon).
+            \theta &\leftarrow \theta - f \, \eta_t m / (\sqrt{v} + \epsilon).
+
+        With ``bias_correction="moments"`` the last two lines are instead
+
+        .. math::
+
+            \hat m = m / (1 - \beta_1^t), \quad \hat v = v / (1 - \beta_2^t), \qquad
+            \theta \leftarrow \theta - \eta f \, \hat m / (\sqrt{\hat v} + \epsilon),
+
+        the same step with :math:`\epsilon` scaled by :math:`\sqrt{1 - \beta_2^t}`.
         """
+        self._adam_step(params, grads, lr, 0.0)
+
+    def _adam_step(self, params, grads, lr, decay_rate):
+        """Adam's step, after decaying ``params`` at ``decay_rate`` (AdamW's lr * wd)."""
         self.t += 1
-        b1, b2 = self.beta_1, self.beta_2
-        lr_t = float(lr) * math.sqrt(1 - b2**self.t) / (1 - b1**self.t)
-        n_decay, decay = self._decay(lr)
+        b1, b2, lr = self.beta_1, self.beta_2, float(lr)
+        moments = self.bias_correction == "moments"
+        if moments:  # v-hat's correction divides sqrt(v), m-hat's joins the rate
+            v_scale, lr_t = math.sqrt(1 - b2**self.t), lr / (1 - b1**self.t)
+        else:
+            v_scale, lr_t = 1.0, lr * math.sqrt(1 - b2**self.t) / (1 - b1**self.t)
+        wd_factors = self.wd_factors if decay_rate else None
+        n_decay = self.n_decay if decay_rate and wd_factors is None else 0
+        # The factor of params[:n_decay], or with wd_factors d: params *= d * decay + 1.
+        decay = -decay_rate if wd_factors is not None else 1.0 - decay_rate
         # c1 = 1 - beta_1 and c2 = 1 - beta_2, as 0-d arrays like the others.
-        b1, c1, b2, c2, eps, lr_t, decay = self._scalars(
-            b1, 1 - b1, b2, 1 - b2, self.epsilon, lr_t, decay
+        b1, c1, b2, c2, eps, lr_t, v_scale, decay, one = self._scalars(
+            b1, 1 - b1, b2, 1 - b2, self.epsilon, lr_t, v_scale, decay, 1.0
         )
-        for start, (p, g, m, v, buf, update) in self._blocks(params, grads, self.m, self.v):
-            if start < n_decay:  # AdamW: this block's weights decay before the update
+        blocks = self._blocks(params, grads, self.m, self.v, self.lr_factors, wd_factors)
+        for start, (p, g, m, v, f, d, buf, update) in blocks:
+            if d is not None:  # AdamW: the weights decay before the update
+                np.add(np.multiply(d, decay, out=buf), one, out=buf)
+                np.multiply(p, buf, out=p)
+            elif start < n_decay:
                 weights = p[: n_decay - start]
                 np.multiply(weights, decay, out=weights)
             np.multiply(m, b1, out=m)
@@ -315,14 +377,20 @@ class Adam(_FlatOptimizer):
             np.multiply(v, b2, out=v)
             np.add(v, buf, out=v)
             denom = np.sqrt(v, out=buf)
-            np.add(denom, eps, out=denom)
-            np.multiply(m, lr_t, out=update)
-            np.divide(update, denom, out=update)
+            # update: (m / (sqrt(v_hat) + eps)) f lr_t, else (lr_t m / (sqrt(v) + eps)) f
+            if moments:
+                np.divide(denom, v_scale, out=denom)
+                np.add(denom, eps, out=denom)
+                np.divide(m, denom, out=update)
+            else:
+                np.add(denom, eps, out=denom)
+                np.multiply(m, lr_t, out=update)
+                np.divide(update, denom, out=update)
+            if f is not None:
+                np.multiply(update, f, out=update)
+            if moments:
+                np.multiply(update, lr_t, out=update)
             np.subtract(p, update, out=p)
-
-    def _decay(self, lr):
-        """``(n_decay, factor)``: scale ``params[:n_decay]`` by ``factor`` first."""
-        return 0, 1.0
 
 
 class AdamW(Adam):
@@ -341,11 +409,19 @@ class AdamW(Adam):
     epsilon : float, default=1e-8
         Added to the denominator for numerical stability.
     weight_decay : float, default=0.01
-        Decoupled weight-decay coefficient :math:`\lambda`.
+        Decoupled weight-decay coefficient :math:`\lambda`; :meth:`step` may
+        override it for one step (a schedule).
     n_decay : int or None, default=None
         Only ``params[:n_decay]`` (the weight matrices, which come first in the
         buffer) are decayed; intercepts and batch-norm parameters are not.
         ``None`` decays every entry.
+    lr_factors : array-like of shape (n_params,) or None, default=None
+        Per-parameter factors on the step size, as in :class:`Adam`.
+    wd_factors : array-like of shape (n_params,) or None, default=None
+        Per-parameter factors :math:`d` on the decay, in place of ``n_decay``:
+        entry :math:`i` decays at the rate :math:`\eta \lambda d_i`.
+    bias_correction : {"step", "moments"}, default="step"
+        Where the bias corrections go, as in :class:`Adam`.
 
     Attributes
     ----------
@@ -372,16 +448,23 @@ class AdamW(Adam):
         epsilon=1e-8,
         weight_decay=0.01,
         n_decay=None,
+        lr_factors=None,
+        wd_factors=None,
+        bias_correction="step",
     ):
-        super().__init__(n_params, dtype, beta_1=beta_1, beta_2=beta_2, epsilon=epsilon)
+        super().__init__(n_params, dtype, beta_1=beta_1, beta_2=beta_2, epsilon=epsilon,
+                         lr_factors=lr_factors, bias_correction=bias_correction)
         self.weight_decay = float(weight_decay)
+        if wd_factors is not None and n_decay is not None:
+            raise ValueError("Give n_decay or wd_factors, not both.")
+        self.wd_factors = self._factors(wd_factors, "wd_factors")
         self.n_decay = self.n_params if n_decay is None else int(n_decay)
         if not 0 <= self.n_decay <= self.n_params:
             raise ValueError(
                 f"n_decay must be in [0, {self.n_params}], got {self.n_decay}."
             )
 
-    def step(self, params, grads, lr):
+    def step(self, params, grads, lr, weight_decay=None):
         r"""Decay the weights, then take an :class:`Adam` step.
 
         Parameters
@@ -392,23 +475,25 @@ class AdamW(Adam):
             Gradient of the loss with respect to ``params``; not modified.
         lr : float
             Learning rate for this step; it also scales the decay.
+        weight_decay : float or None, default=None
+            This step's :math:`\lambda`, when it follows a schedule; None uses
+            the ``weight_decay`` given at construction.
 
         Notes
         -----
-        The decay is applied before the Adam update, as in PyTorch, and only
-        to the first ``n_decay`` entries :math:`W`:
+        The decay is applied before the Adam update, as in PyTorch, to the first
+        ``n_decay`` entries :math:`W`, or with ``wd_factors`` :math:`d` to every
+        entry at its own rate:
 
         .. math::
 
-            W &\leftarrow (1 - \eta \lambda) W \\
+            W &\leftarrow (1 - \eta \lambda) W
+            \quad\text{or}\quad \theta \leftarrow (1 - \eta \lambda d)\,\theta \\
             \theta &\leftarrow \mathrm{Adam}(\theta, g, \eta).
         """
-        super().step(params, grads, lr)  # the decay happens inside, via _decay
-
-    def _decay(self, lr):
-        if not self.weight_decay:
-            return 0, 1.0
-        return self.n_decay, 1.0 - float(lr) * self.weight_decay
+        if weight_decay is None:
+            weight_decay = self.weight_decay
+        self._adam_step(params, grads, lr, float(lr) * float(weight_decay))
 
 
 class RMSProp(_FlatOptimizer):

@@ -8,13 +8,19 @@ from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.neural_network._stochastic_optimizers import AdamOptimizer, SGDOptimizer
 
 from sknumpy_mlp import _optimizers
-from sknumpy_mlp._optimizers import SGD, Adam, AdamW, RMSProp, make_optimizer
+from sknumpy_mlp._optimizers import SGD, SOLVERS, Adam, AdamW, RMSProp, make_optimizer
 
 # Two weight matrices then two intercept vectors: the order of the flat buffer.
 SHAPES = [(5, 4), (4, 3), (4,), (3,)]
 N_PARAMS = sum(int(np.prod(s)) for s in SHAPES)
 N_STEPS = 5
 OPTIMIZER_NAMES = ["sgd", "adam", "adamw", "rmsprop"]
+#: AdamW as the tabular trainer builds it.
+TABULAR_ADAMW = dict(n_decay=None, lr_factors="random", wd_factors="random",
+                     bias_correction="moments")
+#: Each solver as the estimators build it, and the tabular AdamW.
+OPTIMIZER_CASES = [*((name, {}) for name in OPTIMIZER_NAMES), ("adamw", TABULAR_ADAMW)]
+CASE_IDS = [*OPTIMIZER_NAMES, "adamw-tabular"]
 
 
 def _split(flat):
@@ -34,7 +40,24 @@ def _grads(rng, n_steps=N_STEPS, n=N_PARAMS, dtype=np.float64):
     return [rng.standard_normal(n).astype(dtype) for _ in range(n_steps)]
 
 
+#: Options no estimator parameter reaches (the tabular trainer sets them).
+FACTOR_OPTIONS = ("lr_factors", "wd_factors", "bias_correction")
+
+
+def _factors(kind, n, dtype):
+    """Per-parameter factors: learning-rate factors around 1, decay factors 0, 1 or 2."""
+    rng = np.random.default_rng(10)
+    if kind == "lr":
+        return rng.uniform(0.1, 4.0, n).astype(dtype)
+    return rng.choice(np.array([0.0, 1.0, 2.0], dtype=dtype), n)
+
+
 def _make(name, n=N_PARAMS, dtype=np.float64, **overrides):
+    """``make_optimizer(name, ...)``, or with ``FACTOR_OPTIONS`` the class directly."""
+    extra = {key: overrides.pop(key) for key in FACTOR_OPTIONS if key in overrides}
+    for key in ("lr_factors", "wd_factors"):
+        if isinstance(extra.get(key), str):
+            extra[key] = _factors(key[:2], n, dtype)
     kwargs = dict(
         momentum=0.9,
         nesterovs_momentum=True,
@@ -45,7 +68,12 @@ def _make(name, n=N_PARAMS, dtype=np.float64, **overrides):
         n_decay=n // 2,
     )
     kwargs.update(overrides)
-    return make_optimizer(name, n, dtype, **kwargs)
+    if not extra:
+        return make_optimizer(name, n, dtype, **kwargs)
+    solver = SOLVERS[name]
+    return solver.optimizer(
+        n, dtype, **{key: kwargs[param] for param, key in solver.reads.items()}, **extra
+    )
 
 
 @pytest.mark.parametrize("nesterov", [True, False])
@@ -98,13 +126,13 @@ def test_float32_stays_float32(name):
             assert value.dtype == np.float32
 
 
-@pytest.mark.parametrize("name", OPTIMIZER_NAMES)
-def test_step_allocates_nothing(name):
+@pytest.mark.parametrize(("name", "overrides"), OPTIMIZER_CASES, ids=CASE_IDS)
+def test_step_allocates_nothing(name, overrides):
     n = 100_000
     rng = np.random.default_rng(3)
     params = rng.standard_normal(n)
     grads = rng.standard_normal(n)
-    opt = _make(name, n=n)
+    opt = _make(name, n=n, **overrides)
     opt.step(params, grads, 0.01)
     buffers_before = {k: id(v) for k, v in vars(opt).items()}
     address = params.ctypes.data
@@ -171,6 +199,63 @@ def test_adamw_rejects_bad_n_decay():
         AdamW(10, np.float64, n_decay=11)
 
 
+def test_adam_rejects_bad_factors_and_bias_correction():
+    with pytest.raises(ValueError, match="lr_factors has shape"):
+        Adam(10, np.float64, lr_factors=np.ones(9))
+    with pytest.raises(ValueError, match="wd_factors has shape"):
+        AdamW(10, np.float64, wd_factors=np.ones((10, 1)))
+    with pytest.raises(ValueError, match="not both"):
+        AdamW(10, np.float64, n_decay=5, wd_factors=np.ones(10))
+    with pytest.raises(ValueError, match="bias_correction"):
+        Adam(10, np.float64, bias_correction="none")
+
+
+def test_unit_factors_change_nothing():
+    # Factors of 1 (decay factors of 1 on the weights, 0 elsewhere) are plain AdamW.
+    rng = np.random.default_rng(11)
+    params = rng.standard_normal(N_PARAMS)
+    plain_params = params.copy()
+    n_decay = 20
+    wd_factors = (np.arange(N_PARAMS) < n_decay).astype(float)
+    opt = AdamW(N_PARAMS, np.float64, lr_factors=np.ones(N_PARAMS), wd_factors=wd_factors)
+    plain = AdamW(N_PARAMS, np.float64, n_decay=n_decay)
+    for g in _grads(rng):
+        opt.step(params, g, 0.01)
+        plain.step(plain_params, g, 0.01)
+    assert_array_equal(params, plain_params)
+
+
+def test_moments_correction_is_algorithm_1():
+    # Kingma & Ba's Algorithm 1 as written, with per-parameter learning rates.
+    rng = np.random.default_rng(12)
+    params = rng.standard_normal(N_PARAMS)
+    ref_params = params.copy()
+    b1, b2, eps, lr = 0.9, 0.95, 1e-3, 0.01  # a large eps: where it sits shows
+    f = _factors("lr", N_PARAMS, np.float64)
+    opt = Adam(N_PARAMS, np.float64, beta_1=b1, beta_2=b2, epsilon=eps, lr_factors=f,
+               bias_correction="moments")
+    m = v = np.zeros(N_PARAMS)
+    for t, g in enumerate(_grads(rng), start=1):
+        opt.step(params, g, lr)
+        m, v = b1 * m + (1 - b1) * g, b2 * v + (1 - b2) * g**2
+        m_hat, v_hat = m / (1 - b1**t), v / (1 - b2**t)
+        ref_params = ref_params - lr * f * m_hat / (np.sqrt(v_hat) + eps)
+        assert_allclose(params, ref_params, rtol=1e-12)
+
+
+def test_adamw_step_weight_decay_overrides_the_coefficient():
+    rng = np.random.default_rng(13)
+    params = rng.standard_normal(N_PARAMS)
+    fixed_params = params.copy()
+    scheduled = AdamW(N_PARAMS, np.float64, weight_decay=0.5, n_decay=20)
+    fixed = AdamW(N_PARAMS, np.float64, weight_decay=0.1, n_decay=20)
+    for g in _grads(rng):
+        scheduled.step(params, g, 0.01, weight_decay=0.1)
+        fixed.step(fixed_params, g, 0.01)
+    assert_array_equal(params, fixed_params)
+    assert scheduled.weight_decay == 0.5
+
+
 def test_rmsprop_matches_reference():
     rng = np.random.default_rng(7)
     params = rng.standard_normal(N_PARAMS)
@@ -195,19 +280,19 @@ def test_rmsprop_first_step_is_normalised():
     assert_allclose(params, -0.1 * np.sign(g), rtol=1e-12)
 
 
-@pytest.mark.parametrize("name", OPTIMIZER_NAMES)
-def test_state_dict_round_trip_resumes_identically(name, tmp_path):
+@pytest.mark.parametrize(("name", "overrides"), OPTIMIZER_CASES, ids=CASE_IDS)
+def test_state_dict_round_trip_resumes_identically(name, overrides, tmp_path):
     rng = np.random.default_rng(8)
     params = rng.standard_normal(N_PARAMS)
     grads = _grads(rng, n_steps=6)
-    opt = _make(name, nesterovs_momentum=name == "sgd")
+    opt = _make(name, nesterovs_momentum=name == "sgd", **overrides)
     for g in grads[:3]:
         opt.step(params, g, 0.01)
 
     np.savez(tmp_path / "state.npz", **opt.state_dict())
     with np.load(tmp_path / "state.npz") as saved:
         loaded = {k: saved[k] for k in saved.files}
-    resumed = _make(name)
+    resumed = _make(name, **overrides)
     resumed.load_state_dict(loaded)
     unpickled = pickle.loads(pickle.dumps(opt))
     resumed_params, unpickled_params = params.copy(), params.copy()
@@ -266,17 +351,25 @@ def reference_sgd(opt, state, params, g, lr):
     return params + update
 
 
-def reference_adam(opt, state, params, g, lr):
-    """Adam, and AdamW's decay of ``params[:n_decay]`` before it."""
+def reference_adam(opt, state, params, g, lr, weight_decay=None):
+    """Adam, and AdamW's decay before it: of ``params[:n_decay]``, or by ``wd_factors``."""
     params = params.copy()
-    if getattr(opt, "weight_decay", 0.0):
-        params[: opt.n_decay] *= 1.0 - lr * opt.weight_decay
+    wd = getattr(opt, "weight_decay", 0.0) if weight_decay is None else weight_decay
+    if wd and opt.wd_factors is not None:
+        params = params * (1.0 - lr * wd * opt.wd_factors)
+    elif wd:
+        params[: opt.n_decay] *= 1.0 - lr * wd
     b1, b2, t = opt.beta_1, opt.beta_2, state["t"] + 1
     m = b1 * state["m"] + (1 - b1) * g
     v = b2 * state["v"] + (1 - b2) * g**2
-    lr_t = lr * math.sqrt(1 - b2**t) / (1 - b1**t)
+    f = 1.0 if opt.lr_factors is None else opt.lr_factors
     state.update(t=t, m=m, v=v)
-    return params - lr_t * m / (np.sqrt(v) + opt.epsilon)
+    if opt.bias_correction == "moments":
+        # v_hat = v / (1 - b2**t) under the root; m_hat's 1 / (1 - b1**t) joins lr.
+        v_hat_root = np.sqrt(v) / math.sqrt(1 - b2**t)
+        return params - m / (v_hat_root + opt.epsilon) * f * (lr / (1 - b1**t))
+    lr_t = lr * math.sqrt(1 - b2**t) / (1 - b1**t)
+    return params - lr_t * m / (np.sqrt(v) + opt.epsilon) * f
 
 
 def reference_rmsprop(opt, state, params, g, lr):
@@ -295,9 +388,12 @@ REFERENCE = {
 }
 
 
-def reference_step(opt, state, params, g, lr):
-    """``opt``'s step, plainly: new params; ``state`` (t, m, v, velocity) updated."""
-    return REFERENCE[type(opt)](opt, state, params, g, lr)
+def reference_step(opt, state, params, g, lr, **kwargs):
+    """``opt``'s step, plainly: new params; ``state`` (t, m, v, velocity) updated.
+
+    ``kwargs``: AdamW's ``weight_decay`` of this step, when it follows a schedule.
+    """
+    return REFERENCE[type(opt)](opt, state, params, g, lr, **kwargs)
 
 
 def _assert_same_bits(actual, expected):
@@ -325,6 +421,14 @@ REFERENCE_CASES = [
     ("adamw", dict(n_decay="mid-block")),
     ("adamw", dict(n_decay="block edge")),
     ("adamw", dict(weight_decay=0.0)),
+    ("adam", dict(lr_factors="random")),
+    ("adam", dict(bias_correction="moments")),
+    ("adam", dict(lr_factors="random", bias_correction="moments")),
+    ("adamw", dict(n_decay="mid-block", lr_factors="random")),
+    ("adamw", dict(n_decay=None, wd_factors="random")),
+    # The tabular trainer's: every factor, corrected moments, a scheduled decay.
+    ("adamw", dict(n_decay=None, lr_factors="random", wd_factors="random",
+                   bias_correction="moments", weight_decay="scheduled")),
     ("rmsprop", {}),
     ("rmsprop", dict(beta_2=0.9)),
 ]
@@ -347,15 +451,20 @@ def test_step_equals_reference_bit_for_bit(name, overrides, dtype, size):
         overrides["n_decay"] = n // 2 + 3
     elif overrides.get("n_decay") == "block edge":
         overrides["n_decay"] = min(n, _block(dtype))
+    scheduled = overrides.get("weight_decay") == "scheduled"
+    if scheduled:
+        overrides["weight_decay"] = 0.05
     rng = np.random.default_rng(9)
     params = rng.standard_normal(n).astype(dtype)
     ref_params = params.copy()
     opt = _make(name, n=n, dtype=dtype, **overrides)
     state = opt.state_dict()  # copies: t, m, v or velocity
-    for lr, g in zip([0.01, 0.003, 0.02, 0.001], _grads(rng, 4, n, dtype)):
+    lrs, wds = [0.01, 0.003, 0.02, 0.001], [0.02, 0.1, 0.0, 0.03]
+    for lr, wd, g in zip(lrs, wds, _grads(rng, 4, n, dtype)):
         g[::17] = 0.0  # exact zeros: sqrt(0) + eps and 0 / d in the mix
-        opt.step(params, g, lr)
-        ref_params = reference_step(opt, state, ref_params, g, lr)
+        kwargs = {"weight_decay": wd} if scheduled else {}
+        opt.step(params, g, lr, **kwargs)
+        ref_params = reference_step(opt, state, ref_params, g, lr, **kwargs)
         _assert_same_bits(params, ref_params)
     for key, value in opt.state_dict().items():
         if isinstance(value, np.ndarray):

@@ -1,14 +1,15 @@
-"""How the tabular networks train: RealMLP-TD's schedules, Adam with factors, the loop.
+"""How the tabular networks train: RealMLP-TD's schedules and the loop.
 
-Three small pieces the loop only calls:
+The schedules and the loop:
 
 - :func:`coslog` and :func:`flat_cos`, pure functions of the fraction ``t`` of training
   done: the learning rate follows ``coslog`` (four warm restarts on a log time scale),
   dropout and weight decay follow ``flat_cos`` (flat, then a half cosine to zero);
-- :class:`FactoredAdam`, Adam whose step and decoupled weight decay are scaled per
-  parameter by the factors the layers declared (:meth:`~.._layout.Layout.factors`);
 - :class:`TabularTrainer`, a fixed number of epochs that keeps the parameters of the
-  epoch with the best validation metric and restores them at the end.
+  epoch with the best validation metric and restores them at the end. It steps with
+  the shared :class:`~.._optimizers.AdamW`, whose step and decoupled weight decay are
+  scaled per parameter by the factors the layers declared
+  (:meth:`~.._layout.Layout.factors`), with the bias corrections on the moments.
 
 References
 ----------
@@ -24,6 +25,7 @@ import numpy as np
 from sklearn.utils import gen_batches
 
 from .._layers import Dropout
+from .._optimizers import AdamW
 from .._sampling import row_keys
 
 
@@ -51,66 +53,6 @@ def flat_cos(t):
               \tfrac12\left(1 + \cos(\pi (2t - 1))\right) & t \ge \tfrac12 \end{cases}
     """
     return 1.0 if t < 0.5 else 0.5 * (1.0 + math.cos(math.pi * (2.0 * t - 1.0)))
-
-
-class FactoredAdam:
-    """Adam with per-parameter learning-rate factors and decoupled weight decay.
-
-    Parameters
-    ----------
-    lr_factors, wd_factors : ndarray of shape (n_params,)
-        From the layers' declarations; ``wd_factors`` scales the decay ``lr * wd``.
-    beta_1, beta_2, epsilon : float
-        RealMLP-TD uses ``beta_2 = 0.95``: the second moment forgets within ~20
-        steps, so the step size follows the fast-changing learning rate.
-
-    Notes
-    -----
-    With gradient :math:`g`, factors :math:`f` (learning rate) and :math:`d` (decay):
-
-    .. math::
-
-        m &\\leftarrow \\beta_1 m + (1 - \\beta_1) g, \\qquad
-        v \\leftarrow \\beta_2 v + (1 - \\beta_2) g^2 \\\\
-        \\theta &\\leftarrow \\theta\\,(1 - \\eta\\,\\lambda\\, d)
-            - \\eta\\, f\\, \\frac{m / (1 - \\beta_1^t)}{\\sqrt{v / (1 - \\beta_2^t)}
-            + \\epsilon}
-
-    Because Adam's step does not depend on the gradient's scale, a factor :math:`f`
-    on a weight matrix is what the NTK parametrization (a forward factor
-    :math:`1/\\sqrt{n_{in}}`) does to the effective weights.
-    """
-
-    def __init__(self, lr_factors, wd_factors, *, beta_1=0.9, beta_2=0.95, epsilon=1e-8):
-        self.lr_factors, self.wd_factors = lr_factors, wd_factors
-        self.beta_1, self.beta_2, self.epsilon = beta_1, beta_2, epsilon
-        self.m = np.zeros_like(lr_factors)
-        self.v = np.zeros_like(lr_factors)
-        self.tmp = np.empty_like(lr_factors)
-        self.t = 0
-
-    def step(self, params, grads, lr, weight_decay=0.0):
-        """One update of ``params`` in place."""
-        self.t += 1
-        b1, b2, tmp = self.beta_1, self.beta_2, self.tmp
-        self.m *= b1
-        np.multiply(grads, 1 - b1, out=tmp)
-        self.m += tmp
-        self.v *= b2
-        np.multiply(grads, grads, out=tmp)
-        tmp *= 1 - b2
-        self.v += tmp
-        if weight_decay:
-            np.multiply(self.wd_factors, -lr * weight_decay, out=tmp)
-            tmp += 1.0
-            params *= tmp
-        np.sqrt(self.v, out=tmp)
-        tmp /= math.sqrt(1 - b2**self.t)
-        tmp += self.epsilon
-        np.divide(self.m, tmp, out=tmp)
-        tmp *= self.lr_factors
-        tmp *= lr / (1 - b1**self.t)
-        params -= tmp
 
 
 @dataclass
@@ -142,9 +84,13 @@ class TabularTrainer:
     def fit(self, net, X, Y, sample_weight, validation):
         history = TabularHistory()
         layout = net.layout
-        optimizer = FactoredAdam(layout.factors("lr", net.dtype),
-                                 layout.factors("wd", net.dtype),
-                                 beta_1=self.beta_1, beta_2=self.beta_2)
+        # RealMLP-TD's beta_2 = 0.95 forgets the second moment within ~20 steps, so
+        # the step size follows the fast-changing learning rate.
+        optimizer = AdamW(layout.n_params, net.dtype, beta_1=self.beta_1,
+                          beta_2=self.beta_2, weight_decay=self.weight_decay,
+                          lr_factors=layout.factors("lr", net.dtype),
+                          wd_factors=layout.factors("wd", net.dtype),
+                          bias_correction="moments")
         drops = [la for la in net.layers if isinstance(la, Dropout)]
         n = X.shape[0]
         batch_size = min(self.batch_size, n)
@@ -176,7 +122,7 @@ class TabularTrainer:
                     label_smoothing=self.label_smoothing,
                     dropout_keys=None if keys is None else keys[rows], step=step)
                 optimizer.step(net.params, net.grads, self.learning_rate * coslog(t),
-                               self.weight_decay * flat_cos(t))
+                               weight_decay=self.weight_decay * flat_cos(t))
                 w = m if sw is None else float(sw.sum())
                 loss_sum, weight_sum, step = loss_sum + loss * w, weight_sum + w, step + 1
             history.loss_curve.append(loss_sum / weight_sum)

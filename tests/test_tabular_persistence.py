@@ -200,13 +200,35 @@ def _layer(k=0, i=0):
     (_set("preprocessor", "columns", 0, "scale", value=-1.0), "non-negative"),
     (_set("preprocessor", "columns", 1, "levels", value=["b", "a"]), "sorted, unique"),
     (_set("preprocessor", "columns", 1, "levels", value=[1, 2]), "text levels"),
-    (_set("preprocessor", "columns", 1, "center", value=[0.0]), "needs 3 finite"),
+    (_set("preprocessor", "columns", 1, "center", value=[0.0, 0.0]), "needs 1 finite"),
+    (_set("preprocessor", "columns", 3, "center", value=[0.0]), "needs 3 finite"),
+    (_set("preprocessor", "columns", 1, "levels", value=list("abc")),
+     "not a binary column"),
+    (_set("preprocessor", "columns", 3, "kind", value="binary"), "not a binary column"),
+    (_set("preprocessor", "columns", 1, "kind", value="one-hot"),
+     "not a one-hot column.*binary_encoding='signed'"),
     (_set("preprocessor", "columns", 2, "levels", value=["x"]), "not a code column"),
     (_set("preprocessor", "columns", 2, "missing", value=1), "true or false"),
     (_set("preprocessor", "params", "clip", value=-3.0), "invalid hyperparameters"),
 ])
 def test_tampered_metadata_is_refused(valid, edit, match):
     _refused(_repack(valid, edit), match)
+
+
+def test_files_from_before_binary_encoding_load_as_one_hot():
+    """Files written before the parameter existed encoded two levels as one-hot."""
+    X = _table()
+    est = TabularMLPClassifier(**SMALL, binary_encoding="one-hot").fit(X, np.arange(60) % 2)
+    _, data = _roundtrip(est)
+
+    def old(meta):
+        del meta["params"]["binary_encoding"]
+        del meta["preprocessor"]["params"]["binary_encoding"]
+
+    loaded = load(io.BytesIO(_repack(data, old)))
+    _assert_same(est, loaded, X)
+    assert loaded.preprocessor_.feature_kinds_.tolist() == [
+        "numeric", "one-hot", "code", "one-hot"]
 
 
 def test_tampered_arrays_are_refused(valid):

@@ -111,14 +111,19 @@ def test_one_hot_scaled_as_realmlp_does():
     assert_allclose(pre.transform(frame(object))[:, green], [0, 0, 0, 0, 6 / SQRT13, 0])
 
 
-def test_unseen_categories_do_not_fail():
+@pytest.mark.parametrize("binary_encoding, names", [
+    ("signed", ["binary__two", "onehot__few_a", "onehot__few_b", "onehot__few_c"]),
+    ("one-hot", ["onehot__two_a", "onehot__two_b", "onehot__few_a", "onehot__few_b",
+                 "onehot__few_c"]),
+])  # fmt: skip
+def test_unseen_categories_do_not_fail(binary_encoding, names):
     levels = [f"l{i}" for i in range(10)]
-    train = pd.DataFrame({"few": ["a", "b"] * 5, "many": levels})
-    test = pd.DataFrame({"few": ["zzz", None], "many": ["new", None]})
-    pre = TabularPreprocessor(scale_one_hot=False).fit(train)
-    assert pre.get_feature_names_out().tolist() == [
-        "onehot__few_a", "onehot__few_b", "code__many"]
-    assert_array_equal(pre.transform(test), [[0, 0, 0], [0, 0, 0]])
+    train = pd.DataFrame({"two": ["a", "b"] * 5, "few": list("abcab" * 2), "many": levels})
+    test = pd.DataFrame({"two": ["zzz", None], "few": ["zzz", None], "many": ["new", None]})
+    pre = TabularPreprocessor(scale_one_hot=False, binary_encoding=binary_encoding)
+    pre.fit(train)
+    assert pre.get_feature_names_out().tolist() == [*names, "code__many"]
+    assert_array_equal(pre.transform(test), np.zeros((2, len(names) + 1)))
 
 
 def test_many_levels_become_codes_with_cardinalities():
@@ -126,12 +131,39 @@ def test_many_levels_become_codes_with_cardinalities():
     X = pd.DataFrame({"x": np.arange(11.0), "many": pd.Categorical(levels + [None]),
                       "two": ["u", "v"] * 5 + ["u"]})
     pre = TabularPreprocessor().fit(X)
-    assert pre.feature_kinds_.tolist() == ["numeric", "code", "one-hot"]
+    assert pre.feature_kinds_.tolist() == ["numeric", "code", "binary"]
     names = pre.get_feature_names_out().tolist()
-    assert names == ["num__x", "onehot__two_u", "onehot__two_v", "code__many"]
-    assert_array_equal(pre.code_columns_, [3])
+    assert names == ["num__x", "binary__two", "code__many"]
+    assert_array_equal(pre.code_columns_, [2])
     assert_array_equal(pre.code_cardinalities_, [11])  # 10 levels + missing/unknown
-    assert_array_equal(pre.transform(X)[:, 3], [10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0])
+    assert_array_equal(pre.transform(X)[:, 2], [10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0])
+
+
+# ---------------------------------------------------------- two-level columns
+def test_two_levels_become_one_signed_column():
+    """First level (as text) +1, second -1, missing 0: RealMLP-TD's 1-d encoding."""
+    X = pd.DataFrame({"vote": pd.Categorical(["y", "n", None, "y", "y", "n"])})
+    pre = TabularPreprocessor(scale_one_hot=False).fit(X)
+    assert pre.feature_kinds_.tolist() == ["binary"]
+    assert pre.get_feature_names_out().tolist() == ["binary__vote"]
+    assert_array_equal(pre.transform(X).ravel(), [-1, 1, 0, -1, -1, 1])
+    # then scaled like a number: sorted -1 -1 -1 0 1 1, linear interpolation at 5q:
+    # quartiles -1, -0.5, 0.75, so (v + 0.5) / 1.75, then smooth clipping
+    scaled = TabularPreprocessor().fit(X).transform(X).ravel()
+    assert_allclose(scaled, smooth_clip((np.array([-1, 1, 0, -1, -1, 1]) + 0.5) / 1.75))
+
+
+def test_two_levels_one_hot_on_request_and_codes_below_the_threshold():
+    X = np.array([["a"], ["b"], [None]], dtype=object)
+    pre = TabularPreprocessor(binary_encoding="one-hot", scale_one_hot=False).fit(X)
+    assert pre.feature_kinds_.tolist() == ["one-hot"]
+    assert_array_equal(pre.transform(X), [[1, 0, 0], [0, 1, 0], [0, 0, 1]])
+    assert TabularPreprocessor(max_one_hot_levels=1).fit(X).feature_kinds_.tolist() == [
+        "code"]
+    assert TabularPreprocessor(max_one_hot_levels=None).fit(X).feature_kinds_.tolist() \
+        == ["binary"]
+    one_level = np.array([["a"], ["a"], [None]], dtype=object)
+    assert TabularPreprocessor().fit(one_level).feature_kinds_.tolist() == ["one-hot"]
 
 
 @pytest.mark.parametrize("n_levels, kind", [(8, "one-hot"), (9, "code")])
@@ -145,9 +177,13 @@ def test_one_hot_threshold(n_levels, kind):
 
 def test_arrays_object_is_categorical_numeric_is_numeric():
     pre = TabularPreprocessor(scale_one_hot=False)
+    assert_array_equal(pre.fit_transform(np.array([["a"], ["b"], ["c"]], dtype=object)),
+                       np.eye(3))
+    assert pre.get_feature_names_out().tolist() == [
+        "onehot__x0_a", "onehot__x0_b", "onehot__x0_c"]
     assert_array_equal(pre.fit_transform(np.array([["a"], ["b"]], dtype=object)),
-                       [[1, 0], [0, 1]])
-    assert pre.get_feature_names_out().tolist() == ["onehot__x0_a", "onehot__x0_b"]
+                       [[1], [-1]])
+    assert pre.get_feature_names_out().tolist() == ["binary__x0"]
     assert TabularPreprocessor().fit(np.eye(3)).feature_kinds_.tolist() == ["numeric"] * 3
 
 
@@ -156,11 +192,10 @@ def test_column_order_and_names_follow_blocks():
     X = pd.DataFrame({"c1": ["a", "b", "a", None], "n1": [1.0, np.nan, 3.0, 4.0],
                       "c2": list("wxyz"), "n2": [4.0, 3.0, 2.0, 1.0]})
     pre = TabularPreprocessor(max_one_hot_levels=3).fit(X)
-    assert pre.feature_kinds_.tolist() == ["one-hot", "numeric", "code", "numeric"]
+    assert pre.feature_kinds_.tolist() == ["binary", "numeric", "code", "numeric"]
     assert pre.get_feature_names_out().tolist() == [
-        "num__n1", "num__n2", "missing__missingindicator_n1", "onehot__c1_a",
-        "onehot__c1_b", "onehot__c1_nan", "code__c2"]
-    assert_array_equal(pre.code_columns_, [6])
+        "num__n1", "num__n2", "missing__missingindicator_n1", "binary__c1", "code__c2"]
+    assert_array_equal(pre.code_columns_, [4])
     # the same columns in another order are refused, as scikit-learn does
     with pytest.raises(ValueError, match="feature names"):
         pre.transform(X[["n1", "c1", "c2", "n2"]])

@@ -50,6 +50,7 @@ class BaseTabularMLP(CallbackSupportMixin, BaseEstimator):
         "numeric_embedding": ["boolean"],
         "embedding_size": [Interval(Integral, 1, None, closed="left")],
         "max_one_hot_levels": [Interval(Integral, 0, None, closed="left"), None],
+        "binary_encoding": [StrOptions({"signed", "one-hot"})],
         "front_scale": ["boolean"],
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
         "n_epochs": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
@@ -66,15 +67,17 @@ class BaseTabularMLP(CallbackSupportMixin, BaseEstimator):
     }
 
     def __init__(self, *, hidden_layer_sizes, activation, parametric_activation,
-                 numeric_embedding, embedding_size, max_one_hot_levels, front_scale,
-                 learning_rate, n_epochs, n_members, batch_size, weight_decay, dropout,
-                 beta_1, beta_2, validation_fraction, dtype, random_state, verbose):
+                 numeric_embedding, embedding_size, max_one_hot_levels, binary_encoding,
+                 front_scale, learning_rate, n_epochs, n_members, batch_size, weight_decay,
+                 dropout, beta_1, beta_2, validation_fraction, dtype, random_state,
+                 verbose):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.parametric_activation = parametric_activation
         self.numeric_embedding = numeric_embedding
         self.embedding_size = embedding_size
         self.max_one_hot_levels = max_one_hot_levels
+        self.binary_encoding = binary_encoding
         self.front_scale = front_scale
         self.learning_rate = learning_rate
         self.n_epochs = n_epochs
@@ -118,7 +121,8 @@ class BaseTabularMLP(CallbackSupportMixin, BaseEstimator):
         sample_weight = self._weights(sample_weight, X, strata)
         rng = check_random_state(self.random_state)
         self.preprocessor_ = TabularPreprocessor(
-            max_one_hot_levels=self.max_one_hot_levels, dtype=self.dtype)
+            max_one_hot_levels=self.max_one_hot_levels,
+            binary_encoding=self.binary_encoding, dtype=self.dtype)
         Z = self.preprocessor_.fit_transform(X)
         sw = None if sample_weight is None else sample_weight.astype(Z.dtype)
         n_members, n_epochs = self._plan(len(Z), self._layers(Z.shape[1], hidden))

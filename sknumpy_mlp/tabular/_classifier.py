@@ -43,6 +43,9 @@ class TabularMLPClassifier(ClassifierMixin, BaseTabularMLP):
         Size of the learned embedding of a category with many levels.
     max_one_hot_levels : int or None, default=8
         Categorical columns with at most this many levels are one-hot encoded.
+    binary_encoding : {"signed", "one-hot"}, default="signed"
+        A categorical column with two levels becomes one column of +1 / -1 (0 for
+        missing or unseen; RealMLP-TD's encoding) or two one-hot columns.
     front_scale : bool, default=False
         A learnable scale per input column, learning 6x faster than the rest
         (RealMLP-TD's soft feature selection). Off by default: on the 14 data sets of
@@ -133,9 +136,9 @@ class TabularMLPClassifier(ClassifierMixin, BaseTabularMLP):
 
     def __init__(self, *, hidden_layer_sizes=(256, 256, 256), activation="selu",
                  parametric_activation=True, numeric_embedding=True, embedding_size=8,
-                 max_one_hot_levels=8, front_scale=False, learning_rate=0.04,
-                 n_epochs="auto", n_members="auto", batch_size=256, weight_decay=0.02,
-                 dropout=0.15,
+                 max_one_hot_levels=8, binary_encoding="signed", front_scale=False,
+                 learning_rate=0.04, n_epochs="auto", n_members="auto",
+                 batch_size=256, weight_decay=0.02, dropout=0.15,
                  label_smoothing=0.1, beta_1=0.9, beta_2=0.95, validation_fraction=0.2,
                  validation_metric="log_loss", class_weight=None, dtype="float32",
                  random_state=None, verbose=0):
@@ -143,7 +146,8 @@ class TabularMLPClassifier(ClassifierMixin, BaseTabularMLP):
             hidden_layer_sizes=hidden_layer_sizes, activation=activation,
             parametric_activation=parametric_activation,
             numeric_embedding=numeric_embedding, embedding_size=embedding_size,
-            max_one_hot_levels=max_one_hot_levels, front_scale=front_scale,
+            max_one_hot_levels=max_one_hot_levels, binary_encoding=binary_encoding,
+            front_scale=front_scale,
             learning_rate=learning_rate, n_epochs=n_epochs, n_members=n_members,
             batch_size=batch_size,
             weight_decay=weight_decay, dropout=dropout, beta_1=beta_1, beta_2=beta_2,

@@ -44,7 +44,13 @@ from .._model_file import (
 )
 from .._regression_losses import IdentitySquaredError
 from ._classifier import TabularMLPClassifier
-from ._preprocessing import TabularPreprocessor, _as_text, _RobustSmoothClip, _shift_codes
+from ._preprocessing import (
+    TabularPreprocessor,
+    _as_text,
+    _RobustSmoothClip,
+    _shift_codes,
+    _signed_codes,
+)
 from ._preprocessing_state import preprocessor_from_state, preprocessor_state
 from ._regressor import TabularMLPRegressor
 
@@ -53,11 +59,12 @@ ESTIMATORS = {cls.__name__: cls for cls in (TabularMLPClassifier, TabularMLPRegr
 
 #: What ``skops.io.get_untrusted_types`` reports for a fitted tabular model besides the
 #: layers, heads and ``Network`` (which the core list has). Reviewed: the estimators
-#: and transformers hold parameters and arrays; ``_as_text`` and ``_shift_codes`` are
+#: and transformers hold parameters and arrays; ``_as_text``, ``_shift_codes`` and
+#: ``_signed_codes`` are
 #: pure functions of this package; ``numpy.dtype`` (``SimpleImputer`` keeps its input's)
 #: is built from a type string.
 SKOPS_TRUSTED = (*ESTIMATORS.values(), TabularPreprocessor, _RobustSmoothClip, _as_text,
-                 _shift_codes, np.dtype)
+                 _shift_codes, _signed_codes, np.dtype)
 
 _TOP_KEYS = {"format", "format_version", "estimator", "versions", "params",
              "preprocessor", "networks", "target", "fitted"}
@@ -112,7 +119,10 @@ def build(meta, arrays):
     check_keys(meta, _TOP_KEYS, _TOP_KEYS, "the metadata")
     check_versions(meta["versions"])
     cls = ESTIMATORS[meta["estimator"]]
-    est = make_estimator(meta["params"], arrays, cls)
+    params = meta["params"]
+    if isinstance(params, dict) and "binary_encoding" not in params:
+        params = {**params, "binary_encoding": "one-hot"}  # written before it existed
+    est = make_estimator(params, arrays, cls)
     pre = preprocessor_from_state(meta["preprocessor"])
     fitted = _check_fitted(meta["fitted"], pre)
     n_outputs = fitted["n_outputs_"]

@@ -1,9 +1,10 @@
 """Preprocessing of the RealMLP-TD recipe as a scikit-learn transformer.
 
 Numbers are centred on their median, divided by their inter-quartile range and then
-squashed smoothly into (-3, 3); categories become one-hot columns when they have few
-levels, and integer codes (for an embedding layer) when they have many; a missing value
-gets an indicator and a neutral fill; a category not seen in ``fit`` does not fail.
+squashed smoothly into (-3, 3); a category with two levels becomes one column of +1 / -1,
+others one-hot columns when they have few levels, and integer codes (for an embedding
+layer) when they have many; a missing value gets an indicator and a neutral fill; a
+category not seen in ``fit`` does not fail.
 """
 
 from numbers import Integral, Real
@@ -116,6 +117,15 @@ def _shift_codes(codes):
     return np.asarray(codes, dtype=np.float64) + 1.0
 
 
+def _signed_codes(codes):
+    """OrdinalEncoder's codes of a two-level column as signs.
+
+    Levels 0 and 1 become +1 and -1; missing or unknown (code -1) becomes 0.
+    """
+    codes = np.asarray(codes, dtype=np.float64)
+    return np.where(codes < 0, 0.0, 1.0 - 2.0 * codes)
+
+
 def _is_categorical_dtype(dtype):
     import pandas as pd
 
@@ -151,8 +161,13 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
       and 0 for a constant column), then smoothly clipped,
       ``x / sqrt(1 + (x / clip)^2)``. A missing value becomes 0 (the median) and gets
       an indicator column, for the columns that have missing values in ``fit``;
-    - ``"one-hot"``: a categorical column (pandas ``category``, ``object`` or string
-      dtype, or a NumPy object or string array) with at most ``max_one_hot_levels``
+    - ``"binary"``: a categorical column (pandas ``category``, ``object`` or string
+      dtype, or a NumPy object or string array) with two levels in ``fit``, when
+      ``binary_encoding="signed"``. One column: +1 for the first level (sorted as text),
+      -1 for the second, 0 for a missing or unseen value (RealMLP-TD's encoding: half
+      the columns of one-hot, and "unknown" halfway between the two). With
+      ``scale_one_hot`` it is then scaled and clipped like a number;
+    - ``"one-hot"``: any other categorical column with at most ``max_one_hot_levels``
       levels in ``fit``. One 0/1 column per level, plus one for "missing" if ``fit`` saw
       missing values; an unseen level (or an unseen missing value) is all zeros. With
       ``scale_one_hot`` these columns are then scaled and clipped like numbers;
@@ -166,14 +181,19 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
     ----------
     max_one_hot_levels : int or None, default=8
         Categorical columns with at most this many levels (missing values not counted)
-        are one-hot encoded, the others coded. ``None``: one-hot for all. RealMLP-TD's
-        ``max_one_hot_cat_size=9`` counts its slot for missing values, so it is 8 here.
+        are one-hot encoded (or signed, for two levels), the others coded. ``None``:
+        one-hot for all. RealMLP-TD's ``max_one_hot_cat_size=9`` counts its slot for
+        missing values, so it is 8 here.
+    binary_encoding : {"signed", "one-hot"}, default="signed"
+        How a categorical column with two levels is encoded: one +1 / -1 column (0 for
+        missing or unseen), or two one-hot columns (plus one for missing) like other
+        categories with few levels.
     clip : float or None, default=3.0
         Bound of the smooth clipping; ``None`` turns it off.
     scale_one_hot : bool, default=True
-        Scale and clip the one-hot columns too. RealMLP-TD joins them to the numeric
-        columns before scaling, so a level that is rarer than 25 % becomes
-        ``smooth_clip(2) = 1.664`` rather than 1.
+        Scale and clip the one-hot (and signed binary) columns too. RealMLP-TD joins
+        them to the numeric columns before scaling, so a level that is rarer than 25 %
+        becomes ``smooth_clip(2) = 1.664`` rather than 1.
     dtype : {"float64", "float32"}, default="float64"
         Dtype of the output (codes are exact in both).
 
@@ -181,9 +201,9 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
     ----------
     column_transformer_ : ColumnTransformer
         The fitted scikit-learn transformers, in output order: ``num`` (scaled numbers),
-        ``missing`` (their indicators), ``onehot``, ``code``.
+        ``missing`` (their indicators), ``binary``, ``onehot``, ``code``.
     feature_kinds_ : ndarray of str, shape (n_features_in_,)
-        ``"numeric"``, ``"one-hot"`` or ``"code"`` for each input column.
+        ``"numeric"``, ``"binary"``, ``"one-hot"`` or ``"code"`` for each input column.
     code_columns_ : ndarray of int
         Positions in the output of the code columns (they come last).
     code_cardinalities_ : ndarray of int
@@ -212,29 +232,34 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
     >>> import pandas as pd
     >>> from sknumpy_mlp.tabular import TabularPreprocessor
     >>> X = pd.DataFrame({"age": [20.0, 30.0, np.nan, 50.0],
-    ...                   "colour": pd.Categorical(["red", "blue", "red", None])})
+    ...                   "colour": pd.Categorical(["red", "blue", "green", None]),
+    ...                   "member": ["yes", "no", None, "yes"]})
     >>> pre = TabularPreprocessor(scale_one_hot=False).fit(X)
+    >>> pre.feature_kinds_.tolist()
+    ['numeric', 'one-hot', 'binary']
     >>> pre.get_feature_names_out().tolist()
-    ['num__age', 'missing__missingindicator_age', 'onehot__colour_blue', \
-'onehot__colour_red', 'onehot__colour_nan']
+    ['num__age', 'missing__missingindicator_age', 'binary__member', \
+'onehot__colour_blue', 'onehot__colour_green', 'onehot__colour_red', 'onehot__colour_nan']
     >>> pre.transform(X).round(3)
-    array([[-0.651,  0.   ,  0.   ,  1.   ,  0.   ],
-           [ 0.   ,  0.   ,  1.   ,  0.   ,  0.   ],
-           [ 0.   ,  1.   ,  0.   ,  1.   ,  0.   ],
-           [ 1.218,  0.   ,  0.   ,  0.   ,  1.   ]])
+    array([[-0.651,  0.   , -1.   ,  0.   ,  0.   ,  1.   ,  0.   ],
+           [ 0.   ,  0.   ,  1.   ,  1.   ,  0.   ,  0.   ,  0.   ],
+           [ 0.   ,  1.   ,  0.   ,  0.   ,  1.   ,  0.   ,  0.   ],
+           [ 1.218,  0.   , -1.   ,  0.   ,  0.   ,  0.   ,  1.   ]])
     """
 
     _parameter_constraints = {
         "max_one_hot_levels": [Interval(Integral, 0, None, closed="left"), None],
         "clip": [Interval(Real, 0, None, closed="neither"), None],
+        "binary_encoding": [StrOptions({"signed", "one-hot"})],
         "scale_one_hot": ["boolean"],
         "dtype": [StrOptions({"float64", "float32"}), Options(type, {np.float64,
                                                                      np.float32})],
     }
 
-    def __init__(self, *, max_one_hot_levels=8, clip=3.0, scale_one_hot=True,
-                 dtype="float64"):
+    def __init__(self, *, max_one_hot_levels=8, binary_encoding="signed", clip=3.0,
+                 scale_one_hot=True, dtype="float64"):
         self.max_one_hot_levels = max_one_hot_levels
+        self.binary_encoding = binary_encoding
         self.clip = clip
         self.scale_one_hot = scale_one_hot
         self.dtype = dtype
@@ -319,7 +344,7 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         Returns
         -------
         ndarray of str
-            ``num__<col>``, ``missing__missingindicator_<col>``,
+            ``num__<col>``, ``missing__missingindicator_<col>``, ``binary__<col>``,
             ``onehot__<col>_<level>`` (``<level>`` is ``nan`` for missing) and
             ``code__<col>``, in output order.
         """
@@ -345,13 +370,20 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         else:
             categorical = np.full(X.shape[1], X.dtype.kind in "OUS")
         kinds = np.where(categorical, "one-hot", "numeric").astype(object)
-        if self.max_one_hot_levels is not None:
-            for j in np.flatnonzero(categorical):
-                column = X.iloc[:, [j]] if _is_frame(X) else X[:, [j]]
-                levels = {v for v in _as_text(column).ravel() if isinstance(v, str)}
-                if len(levels) > self.max_one_hot_levels:
-                    kinds[j] = "code"
+        for j in np.flatnonzero(categorical):
+            column = X.iloc[:, [j]] if _is_frame(X) else X[:, [j]]
+            levels = {v for v in _as_text(column).ravel() if isinstance(v, str)}
+            kinds[j] = self._categorical_kind(len(levels))
         return kinds.astype(str)
+
+    def _categorical_kind(self, n_levels):
+        """The kind of a categorical column with ``n_levels`` levels (missing not counted).
+
+        A saved column is checked against it too.
+        """
+        if self.max_one_hot_levels is not None and n_levels > self.max_one_hot_levels:
+            return "code"
+        return "binary" if n_levels == 2 and self.binary_encoding == "signed" else "one-hot"
 
     def _transformers(self, X, kinds):
         """The (name, transformer, columns) list, in output order; empty blocks left out."""
@@ -360,14 +392,19 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         with_missing = [j for j in numeric if _isna(column(j)).any()]
         text = FunctionTransformer(_as_text, feature_names_out="one-to-one")
         onehot = [text, OneHotEncoder(handle_unknown="ignore", sparse_output=False)]
+        binary = [text, OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1,
+                                       encoded_missing_value=-1),
+                  FunctionTransformer(_signed_codes, feature_names_out="one-to-one")]
         if self.scale_one_hot:
             onehot.append(_RobustSmoothClip(clip=self.clip))
+            binary.append(_RobustSmoothClip(clip=self.clip))
         blocks = [
             ("num", make_pipeline(
                 _RobustSmoothClip(clip=self.clip),
                 SimpleImputer(strategy="constant", fill_value=0.0,
                               keep_empty_features=True)), numeric),
             ("missing", MissingIndicator(features="all"), with_missing),
+            ("binary", make_pipeline(*binary), np.flatnonzero(kinds == "binary")),
             ("onehot", make_pipeline(*onehot), np.flatnonzero(kinds == "one-hot")),
             ("code", make_pipeline(
                 text,

@@ -6,13 +6,17 @@ The JSON holds what the transform needs and nothing of scikit-learn's internals:
      "names": ["age", "colour"] or null,    # feature_names_in_
      "columns": [                           # one record per input column, in order
        {"kind": "numeric", "center": 41.0, "scale": 12.5, "missing": true},
+       {"kind": "binary", "levels": ["no", "yes"], "missing": false,
+        "center": [1.0], "scale": [2.0]},                       # null without scaling
        {"kind": "one-hot", "levels": ["blue", "red"], "missing": true,
         "center": [0.0, 0.0, 0.0], "scale": [0.5, 1.0, 0.5]},   # null without scaling
        {"kind": "code", "levels": ["a", "b", ...], "missing": false}]}
 
 ``center``/``scale`` are :class:`_RobustSmoothClip`'s medians and spreads (one per
-one-hot output column for a one-hot record, missing level last); ``missing`` says that
-a numeric column gets an indicator, or that a categorical one has a "missing" level.
+one-hot output column for a one-hot record, missing level last; one for a binary
+record); ``missing`` says that a numeric column gets an indicator, or that a
+categorical one has a "missing" level. Files written before ``binary_encoding`` existed
+have no such parameter: they encoded two levels as one-hot, and load so.
 Levels are text (the encoders see categories as text), sorted, unique.
 
 :func:`preprocessor_from_state` rebuilds the fitted transformer with the public
@@ -33,8 +37,10 @@ from sklearn.compose import ColumnTransformer
 from .._model_file import ModelFileError, check_keys, encode_params, make_estimator
 from ._preprocessing import TabularPreprocessor, _RobustSmoothClip
 
-_KINDS = ("numeric", "one-hot", "code")
-_ENCODERS = {"one-hot": ("onehot", "onehotencoder"), "code": ("code", "ordinalencoder")}
+_KINDS = ("numeric", "binary", "one-hot", "code")
+_ENCODERS = {"binary": ("binary", "ordinalencoder"), "one-hot": ("onehot", "onehotencoder"),
+             "code": ("code", "ordinalencoder")}
+_SCALED = {"binary": "binary", "one-hot": "onehot"}  # kind: block scaled like numbers
 
 
 # ------------------------------------------------------------------------ saving
@@ -62,7 +68,8 @@ def preprocessor_state(pre):
             categories = named[block].named_steps[step].categories_
             for j, cats in zip(cols, categories):
                 columns[j].update(_levels(cats))
-    _one_hot_statistics(pre, columns)
+    for kind in _SCALED:
+        _scaled_statistics(pre, columns, kind)
     names = getattr(pre, "feature_names_in_", None)
     return {"params": params, "names": None if names is None else [str(n) for n in names],
             "columns": columns}
@@ -77,14 +84,19 @@ def _levels(cats):
     return {"levels": levels, "missing": missing}
 
 
-def _one_hot_statistics(pre, columns):
-    cols = np.flatnonzero(pre.feature_kinds_ == "one-hot")
-    steps = pre.column_transformer_.named_transformers_["onehot"].steps if len(cols) \
-        else []
+def _n_scaled(c):
+    """Output columns of a binary or one-hot record."""
+    return 1 if c["kind"] == "binary" else len(c["levels"]) + c["missing"]
+
+
+def _scaled_statistics(pre, columns, kind):
+    cols = np.flatnonzero(pre.feature_kinds_ == kind)
+    steps = pre.column_transformer_.named_transformers_[_SCALED[kind]].steps \
+        if len(cols) else []
     clip = steps[-1][1] if steps and isinstance(steps[-1][1], _RobustSmoothClip) else None
     start = 0
     for j in cols:
-        stop = start + len(columns[j]["levels"]) + columns[j]["missing"]
+        stop = start + _n_scaled(columns[j])
         columns[j]["center"] = None if clip is None else clip.center_[start:stop].tolist()
         columns[j]["scale"] = None if clip is None else clip.scale_[start:stop].tolist()
         start = stop
@@ -95,7 +107,10 @@ def preprocessor_from_state(spec):
     """A fitted :class:`TabularPreprocessor` from its record, every field checked."""
     check_keys(spec, {"params", "names", "columns"}, {"params", "names", "columns"},
                "preprocessor")
-    pre = make_estimator(spec["params"], {}, TabularPreprocessor)
+    params = spec["params"]
+    if isinstance(params, dict) and "binary_encoding" not in params:
+        params = {**params, "binary_encoding": "one-hot"}  # written before it existed
+    pre = make_estimator(params, {}, TabularPreprocessor)
     columns, names = spec["columns"], spec["names"]
     if not isinstance(columns, list) or not columns:
         raise ModelFileError("preprocessor.columns must list the input columns.")
@@ -130,28 +145,29 @@ def _check_column(c, what, pre):
     if kind not in _KINDS:
         raise ModelFileError(f"{what} has an unknown kind {reprlib.repr(kind)}.")
     keys = {"kind", "center", "scale", "missing"} if kind == "numeric" else {
-        "kind", "levels", "missing", *(("center", "scale") if kind == "one-hot" else ())}
+        "kind", "levels", "missing", *(("center", "scale") if kind in _SCALED else ())}
     check_keys(c, keys, keys, what)
     if type(c["missing"]) is not bool:
         raise ModelFileError(f"{what}: missing must be true or false.")
     if kind == "numeric":
         _check_statistics(c, [c["center"]], [c["scale"]], what)
         return c
-    levels, limit = c["levels"], pre.max_one_hot_levels
+    levels = c["levels"]
     if not (isinstance(levels, list) and all(type(v) is str for v in levels)
             and levels == sorted(set(levels)) and (levels or c["missing"])):
         raise ModelFileError(f"{what} needs sorted, unique text levels, got "
                              f"{reprlib.repr(levels)}.")
-    if limit is not None and (len(levels) > limit) != (kind == "code"):
-        raise ModelFileError(f"{what} has {len(levels)} levels: not a {kind} column with "
-                             f"max_one_hot_levels={limit}.")
-    if kind == "one-hot":
+    if pre._categorical_kind(len(levels)) != kind:
+        raise ModelFileError(
+            f"{what} has {len(levels)} levels: not a {kind} column with "
+            f"max_one_hot_levels={pre.max_one_hot_levels} and "
+            f"binary_encoding={pre.binary_encoding!r}.")
+    if kind in _SCALED:
         if (c["center"] is None) != (not pre.scale_one_hot):
             raise ModelFileError(f"{what}: center and scale must be given exactly when "
                                  "scale_one_hot is true.")
         if c["center"] is not None:
-            _check_statistics(c, c["center"], c["scale"], what,
-                              len(levels) + c["missing"])
+            _check_statistics(c, c["center"], c["scale"], what, _n_scaled(c))
     return c
 
 
@@ -191,8 +207,9 @@ def _set_statistics(ct, columns, kinds):
         named["num"].steps[0][1]._set_statistics(
             np.array([c["center"] for c in numeric], dtype=np.float64),
             np.array([c["scale"] for c in numeric], dtype=np.float64))
-    one_hot = [c for c in columns if c["kind"] == "one-hot"]
-    if one_hot and one_hot[0]["center"] is not None:
-        named["onehot"].steps[-1][1]._set_statistics(
-            np.array([v for c in one_hot for v in c["center"]], dtype=np.float64),
-            np.array([v for c in one_hot for v in c["scale"]], dtype=np.float64))
+    for kind, block in _SCALED.items():
+        scaled = [c for c in columns if c["kind"] == kind]
+        if scaled and scaled[0]["center"] is not None:
+            named[block].steps[-1][1]._set_statistics(
+                np.array([v for c in scaled for v in c["center"]], dtype=np.float64),
+                np.array([v for c in scaled for v in c["scale"]], dtype=np.float64))

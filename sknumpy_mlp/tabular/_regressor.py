@@ -25,6 +25,7 @@ class TabularMLPRegressor(RegressorMixin, BaseTabularMLP):
     numeric_embedding : bool, default=True
     embedding_size : int, default=8
     max_one_hot_levels : int or None, default=8
+    binary_encoding : {"signed", "one-hot"}, default="signed"
     front_scale : bool, default=True
     learning_rate : float, default=0.2
         Peak learning rate (RealMLP-TD's regression value).
@@ -65,16 +66,17 @@ class TabularMLPRegressor(RegressorMixin, BaseTabularMLP):
 
     def __init__(self, *, hidden_layer_sizes=(256, 256, 256), activation="mish",
                  parametric_activation=True, numeric_embedding=True, embedding_size=8,
-                 max_one_hot_levels=8, front_scale=True, learning_rate=0.2,
-                 n_epochs="auto", n_members="auto", batch_size=256, weight_decay=0.02,
-                 dropout=0.15,
+                 max_one_hot_levels=8, binary_encoding="signed", front_scale=True,
+                 learning_rate=0.2, n_epochs="auto", n_members="auto",
+                 batch_size=256, weight_decay=0.02, dropout=0.15,
                  beta_1=0.9, beta_2=0.95, validation_fraction=0.2, dtype="float32",
                  random_state=None, verbose=0):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes, activation=activation,
             parametric_activation=parametric_activation,
             numeric_embedding=numeric_embedding, embedding_size=embedding_size,
-            max_one_hot_levels=max_one_hot_levels, front_scale=front_scale,
+            max_one_hot_levels=max_one_hot_levels, binary_encoding=binary_encoding,
+            front_scale=front_scale,
             learning_rate=learning_rate, n_epochs=n_epochs, n_members=n_members,
             batch_size=batch_size,
             weight_decay=weight_decay, dropout=dropout, beta_1=beta_1, beta_2=beta_2,

@@ -223,11 +223,12 @@ def _tiny_fit(regression):
     rng = np.random.RandomState(0)
     x = rng.normal(size=40)
     x[::5] = np.nan
-    X = pd.DataFrame({"x": x, "few": rng.choice(["a", "b"], 40),
+    X = pd.DataFrame({"x": x, "two": rng.choice(["a", "b"], 40),
+                      "few": rng.choice(["u", "v", "w"], 40),
                       "many": [f"c{i % 12}" for i in range(40)]})
     cls = TabularMLPRegressor if regression else TabularMLPClassifier
-    return cls(hidden_layer_sizes=(2,), n_epochs=1, n_members=1, random_state=0).fit(
-        X, np.arange(40) % 2)
+    return cls(hidden_layer_sizes=(2,), n_epochs=1, n_members=1, front_scale=True,
+               random_state=0).fit(X, np.arange(40) % 2)
 
 
 def _format_holds_tabular(fmt, regression):

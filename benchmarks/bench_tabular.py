@@ -107,12 +107,14 @@ DATASETS = {
 OPT_IN = ("Shuttle",)
 QUICK = ("HouseVotes84", "PimaIndiansDiabetes2", "Vehicle")
 #: ``--ablation``: one network (``single``), then that network with one ingredient of
-#: the recipe taken out at a time. One network keeps the runs short; the ensemble's
-#: own contribution is ``tabular`` against ``tabular-single``.
+#: the recipe changed at a time (taken out, or for the front scale, which the defaults
+#: leave out since the first ablation, put back). One network keeps the runs short; the
+#: ensemble's own contribution is ``tabular`` against ``tabular-single``.
 ABLATIONS = {
     "single": {},
     "no-embedding": {"numeric_embedding": False},
-    "no-scale": {"front_scale": False},
+    "scale": {"front_scale": True},
+    "one-hot-binary": {"binary_encoding": "one-hot"},
     "no-param-act": {"parametric_activation": False},
     "no-dropout": {"dropout": 0.0},
     "no-wd": {"weight_decay": 0.0},

@@ -326,6 +326,12 @@ def mean_records(records):
     return out
 
 
+def _above(a, b):
+    """``a > b`` beyond rounding: two AUCs from the same ranking can differ in the last
+    bits (HouseVotes84: 0.007107320540156503 against ...392), which is a tie."""
+    return a > b and not math.isclose(a, b, rel_tol=1e-9)
+
+
 def summarize(records, contenders):
     """Geometric mean of loss / HGB's loss, wins against HGB and losses against
     scikit-learn's MLP, and best-of-all counts; on each set's mean over the seeds."""
@@ -340,12 +346,12 @@ def summarize(records, contenders):
             if math.isnan(mine):
                 continue
             finite = [v for v in losses.values() if not math.isnan(v)]
-            best += mine <= min(finite)
-            worse_than_mlp += mine > losses.get("sklearn", math.inf)
+            best += not _above(mine, min(finite))
+            worse_than_mlp += _above(mine, losses.get("sklearn", math.inf))
             if math.isnan(ref):
                 continue
-            wins += mine < ref
-            defeats += mine > ref
+            wins += _above(ref, mine)
+            defeats += _above(mine, ref)
             if ref > 0 and mine > 0:  # HGB itself: log 1 = 0 each time
                 logs.append(math.log(mine / ref))
         summary[c] = {"geomean_ratio_vs_hgb": math.exp(sum(logs) / len(logs))

@@ -322,6 +322,10 @@ def mean_records(records):
         for key in ("loss", "fit_s", "fit_cpu_s", "predict_s"):
             mean[key] = sum(r[key] for r in group) / len(group)  # NaN if one failed
         mean["n_seeds"] = len(group)
+        mean["max_fit_s"] = max(r["fit_s"] for r in group)
+        errors = [r["error"] for r in group if "error" in r]
+        if errors:
+            mean["error"] = "; ".join(dict.fromkeys(errors))
         out.append(mean)
     return out
 
@@ -377,7 +381,8 @@ def markdown(records, summary, contenders):
         first = get[s, contenders[0]]
         values = [get[s, c]["loss"] for c in contenders]
         low = min((v for v in values if not math.isnan(v)), default=math.nan)
-        cells = [("**%.4f**" if v == low else "%.4f") % v if not math.isnan(v) else "failed"
+        cells = [("%.4f" if _above(v, low) else "**%.4f**") % v
+                 if not math.isnan(v) else "failed"
                  for v in values]
         lines.append(f"| {s} | {first['n_rows']} x {first['n_cols']} | "
                      f"{first['n_classes']} | " + " | ".join(cells) + " |")
@@ -389,7 +394,7 @@ def markdown(records, summary, contenders):
         cells = []
         for c in contenders:
             r = get[s, c]
-            flag = "!" if r["fit_s"] > BUDGET_SECONDS else ""
+            flag = "!" if r["max_fit_s"] > BUDGET_SECONDS else ""  # any split
             cells.append(f"{r['fit_s']:.2f}{flag} ({r['fit_cpu_s']:.1f}) / "
                          f"{r['predict_s']:.3f}")
         lines.append(f"| {s} | " + " | ".join(cells) + " |")
@@ -450,8 +455,9 @@ def parse_args(argv):
             p.error(f"unknown {option}: {', '.join(unknown)}")
         setattr(args, option, names)
     try:
-        args.seeds = ([int(v) for v in args.seeds.split(",") if v.strip()]
-                      if args.seeds else [args.seed])
+        seeds = [int(v) for v in args.seeds.split(",") if v.strip()] if args.seeds \
+            else [args.seed]
+        args.seeds = list(dict.fromkeys(seeds))  # each split once
     except ValueError:
         p.error(f"--seeds takes comma-separated integers, got {args.seeds!r}")
     if not args.seeds:

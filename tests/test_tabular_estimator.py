@@ -137,3 +137,17 @@ def test_clear_errors():
         TabularMLPClassifier(**FAST).fit(X, np.zeros(40))
     with pytest.raises(ValueError, match="hidden_layer_sizes"):
         TabularMLPClassifier(hidden_layer_sizes=(0,)).fit(X, y)
+
+
+@pytest.mark.parametrize("cls, has_scale", [(TabularMLPClassifier, False),
+                                            (TabularMLPRegressor, True)])
+def test_defaults_measured_in_the_benchmarks(cls, has_scale):
+    """The front scale: off for classification, on for regression (benchmarks/results/
+    tabular.md, tabular_regression.md); two-level categories as one signed column."""
+    X = pd.DataFrame({"x": np.linspace(-1, 1, 40), "vote": ["y", "n"] * 20})
+    est = cls(hidden_layer_sizes=(4,), n_epochs=1, n_members=1, random_state=0).fit(
+        X, np.arange(40) % 2)
+    names = [type(layer).__name__ for layer in est._networks[0].layers]
+    assert ("Scale" in names) is has_scale
+    assert est.get_params()["binary_encoding"] == "signed"
+    assert est.preprocessor_.feature_kinds_.tolist() == ["numeric", "binary"]

@@ -6,6 +6,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.base import clone
 
 from sknumpy_mlp import load, save
 from sknumpy_mlp._persistence import SKOPS_TRUSTED_TYPES, ModelFileError
@@ -229,6 +230,22 @@ def test_files_from_before_binary_encoding_load_as_one_hot():
     _assert_same(est, loaded, X)
     assert loaded.preprocessor_.feature_kinds_.tolist() == [
         "numeric", "one-hot", "code", "one-hot"]
+
+
+@pytest.mark.parametrize("cls", [TabularMLPClassifier, TabularMLPRegressor])
+def test_pickles_from_before_binary_encoding_keep_working(cls):
+    import pickle
+
+    X = _table()
+    est = cls(**SMALL, binary_encoding="one-hot").fit(X, np.arange(60) % 2)
+    for obj in (est, est.preprocessor_):  # what a pickle of the older class held
+        del obj.__dict__["binary_encoding"]
+    loaded = pickle.loads(pickle.dumps(est))
+    assert loaded.binary_encoding == loaded.preprocessor_.binary_encoding == "one-hot"
+    est.binary_encoding = est.preprocessor_.binary_encoding = "one-hot"
+    _assert_same(est, loaded, X)
+    assert "binary_encoding='one-hot'" in repr(clone(loaded))
+    clone(loaded).fit(X, np.arange(60) % 2)
 
 
 def test_tampered_arrays_are_refused(valid):

@@ -92,6 +92,12 @@ class BaseTabularMLP(CallbackSupportMixin, BaseEstimator):
         self.random_state = random_state
         self.verbose = verbose
 
+    def __setstate__(self, state):
+        # Pickled before ``binary_encoding`` existed: those fits encoded two levels as
+        # one-hot columns, so that is what the parameter must say (and refits do).
+        state.setdefault("binary_encoding", "one-hot")
+        super().__setstate__(state)
+
     # ---------------------------------------------------------------- fitting
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):

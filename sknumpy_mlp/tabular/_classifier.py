@@ -42,7 +42,8 @@ class TabularMLPClassifier(ClassifierMixin, BaseTabularMLP):
     embedding_size : int, default=8
         Size of the learned embedding of a category with many levels.
     max_one_hot_levels : int or None, default=8
-        Categorical columns with at most this many levels are one-hot encoded.
+        Categorical columns with at most this many levels are one-hot encoded (two
+        levels: see ``binary_encoding``); the others get a learned embedding.
     binary_encoding : {"signed", "one-hot"}, default="signed"
         A categorical column with two levels becomes one column of +1 / -1 (0 for
         missing or unseen; RealMLP-TD's encoding) or two one-hot columns.

@@ -182,8 +182,8 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
     max_one_hot_levels : int or None, default=8
         Categorical columns with at most this many levels (missing values not counted)
         are one-hot encoded (or signed, for two levels), the others coded. ``None``:
-        one-hot for all. RealMLP-TD's ``max_one_hot_cat_size=9`` counts its slot for
-        missing values, so it is 8 here.
+        no codes (every category one-hot, or signed for two levels). RealMLP-TD's
+        ``max_one_hot_cat_size=9`` counts its slot for missing values, so it is 8 here.
     binary_encoding : {"signed", "one-hot"}, default="signed"
         How a categorical column with two levels is encoded: one +1 / -1 column (0 for
         missing or unseen), or two one-hot columns (plus one for missing) like other
@@ -263,6 +263,12 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         self.clip = clip
         self.scale_one_hot = scale_one_hot
         self.dtype = dtype
+
+    def __setstate__(self, state):
+        # Pickled before ``binary_encoding`` existed: those fits encoded two levels as
+        # one-hot columns, so that is what the parameter must say (and refits do).
+        state.setdefault("binary_encoding", "one-hot")
+        super().__setstate__(state)
 
     def fit(self, X, y=None):
         """Learn medians, quartiles and levels from ``X``.

@@ -221,3 +221,25 @@ def test_in_a_pipeline_with_a_classifier():
     y = [0, 1, 0, 0, 1, 1]
     model = make_pipeline(TabularPreprocessor(), LogisticRegression()).fit(X, y)
     assert model.predict_proba(X).shape == (6, 2)
+
+
+def test_category_columns_become_the_same_text_level_by_level():
+    """The per-level path for pandas categories gives the per-row path's strings."""
+    from sknumpy_mlp.tabular._preprocessing import _as_text
+
+    X = pd.DataFrame({
+        "str": pd.Categorical(["a", None, "b", "a"]),
+        "int": pd.Categorical([1, 2, None, 10]),
+        "float": pd.Categorical([0.1, 2.0, 2.0, None]),
+        "bool": pd.Categorical([True, False, None, True]),
+        "object": pd.Series(["x", None, 3, "x"], dtype=object),
+        "empty": pd.Categorical([None] * 4, categories=["never"]),
+    })
+    values = np.asarray(X, dtype=object)  # the per-row path, written out
+    expected = values.astype(str).astype(object)
+    expected[np.asarray(pd.isna(values), dtype=bool)] = np.nan
+    text = _as_text(X)
+    assert text.dtype == object and text.shape == X.shape
+    assert [[v if isinstance(v, str) else "NaN" for v in row] for row in text] == [
+        [v if isinstance(v, str) else "NaN" for v in row] for row in expected]
+    assert all(type(v) is str or (type(v) is float and v != v) for v in text.ravel())

@@ -96,11 +96,29 @@ def _as_text(X):
     Text makes mixed columns (1 and "a") sortable for the encoders and gives every dtype
     (category, object, str) one missing-value marker.
     """
+    if _is_frame(X) and X.shape[1] and any(_is_category(d) for d in X.dtypes):
+        # Column by column: a pandas category column is turned into text once per
+        # level, not once per row (the same strings: ``str`` of each level).
+        return np.column_stack([_category_text(X.iloc[:, j]) if _is_category(d)
+                                else _as_text(X.iloc[:, [j]])[:, 0]
+                                for j, d in enumerate(X.dtypes)])
     values = np.asarray(X, dtype=object)
     missing = np.asarray(_isna(values), dtype=bool)
     text = values.astype(str).astype(object)
     text[missing] = np.nan
     return text
+
+
+def _is_category(dtype):
+    import pandas as pd
+
+    return isinstance(dtype, pd.CategoricalDtype)
+
+
+def _category_text(column):
+    """:func:`_as_text` of one pandas category column, from its levels and codes."""
+    levels = np.array([str(v) for v in column.cat.categories] + [np.nan], dtype=object)
+    return levels[column.cat.codes.to_numpy()]  # code -1 (missing) picks the NaN
 
 
 def _isna(values):

@@ -211,6 +211,8 @@ def _layer(k=0, i=0):
     (_set("preprocessor", "columns", 2, "levels", value=["x"]), "not a code column"),
     (_set("preprocessor", "columns", 2, "missing", value=1), "true or false"),
     (_set("preprocessor", "params", "clip", value=-3.0), "invalid hyperparameters"),
+    (_set("params", "binary_encoding", value="one-hot"), "is not the estimator's"),
+    (_set("preprocessor", "params", "dtype", value="float64"), "is not the estimator's"),
 ])
 def test_tampered_metadata_is_refused(valid, edit, match):
     _refused(_repack(valid, edit), match)

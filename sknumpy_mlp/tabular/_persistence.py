@@ -75,6 +75,8 @@ _FITTED = {  # attribute -> kind; all but feature_names_in_ are always there
     "feature_names_in_": "str_list",
 }
 _REQUIRED_FITTED = list(_FITTED)[:-1]
+#: Parameters the estimator hands to its ``TabularPreprocessor`` in ``fit``.
+_SHARED_WITH_PREPROCESSOR = ("max_one_hot_levels", "binary_encoding", "dtype")
 _TARGET = {"center": "_y_center", "scale": "_y_scale", "min": "_y_min", "max": "_y_max"}
 
 
@@ -124,6 +126,10 @@ def build(meta, arrays):
         params = {**params, "binary_encoding": "one-hot"}  # written before it existed
     est = make_estimator(params, arrays, cls)
     pre = preprocessor_from_state(meta["preprocessor"])
+    for name in _SHARED_WITH_PREPROCESSOR:  # the fit passes them on
+        if getattr(pre, name) != getattr(est, name):
+            raise ModelFileError(f"the preprocessor's {name}={getattr(pre, name)!r} is not "
+                                 f"the estimator's {getattr(est, name)!r}.")
     fitted = _check_fitted(meta["fitted"], pre)
     n_outputs = fitted["n_outputs_"]
     if cls is TabularMLPClassifier:

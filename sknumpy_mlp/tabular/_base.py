@@ -27,7 +27,7 @@ from .._sampling import holdout_split
 from ._callbacks import TabularCallbacks
 from ._embeddings import CategoryEmbedding, PeriodicEmbedding
 from ._layers import DataDense, ParametricActivation, Scale
-from ._preprocessing import TabularPreprocessor, check_table
+from ._preprocessing import SavedBeforeMixin, TabularPreprocessor, check_table
 from ._training import TabularTrainer
 
 #: Multiply-adds (rows x epochs x the affine layers' n_in * n_out, over all members) a
@@ -40,7 +40,7 @@ MIN_ENSEMBLE_EPOCHS = 32
 INIT_ROWS = 4096  # rows of the data-dependent initialization sample
 
 
-class BaseTabularMLP(CallbackSupportMixin, BaseEstimator):
+class BaseTabularMLP(SavedBeforeMixin, CallbackSupportMixin, BaseEstimator):
     """Parameters and fit shared by :class:`TabularMLPClassifier` and the regressor."""
 
     _parameter_constraints = {
@@ -91,12 +91,6 @@ class BaseTabularMLP(CallbackSupportMixin, BaseEstimator):
         self.dtype = dtype
         self.random_state = random_state
         self.verbose = verbose
-
-    def __setstate__(self, state):
-        # Pickled before ``binary_encoding`` existed: those fits encoded two levels as
-        # one-hot columns, so that is what the parameter must say (and refits do).
-        state.setdefault("binary_encoding", "one-hot")
-        super().__setstate__(state)
 
     # ---------------------------------------------------------------- fitting
     @_fit_context(prefer_skip_nested_validation=True)

@@ -50,6 +50,7 @@ from ._preprocessing import (
     _RobustSmoothClip,
     _shift_codes,
     _signed_codes,
+    with_saved_before,
 )
 from ._preprocessing_state import preprocessor_from_state, preprocessor_state
 from ._regressor import TabularMLPRegressor
@@ -121,10 +122,7 @@ def build(meta, arrays):
     check_keys(meta, _TOP_KEYS, _TOP_KEYS, "the metadata")
     check_versions(meta["versions"])
     cls = ESTIMATORS[meta["estimator"]]
-    params = meta["params"]
-    if isinstance(params, dict) and "binary_encoding" not in params:
-        params = {**params, "binary_encoding": "one-hot"}  # written before it existed
-    est = make_estimator(params, arrays, cls)
+    est = make_estimator(with_saved_before(meta["params"]), arrays, cls)
     pre = preprocessor_from_state(meta["preprocessor"])
     for name in _SHARED_WITH_PREPROCESSOR:  # the fit passes them on
         if getattr(pre, name) != getattr(est, name):

@@ -150,6 +150,24 @@ def _is_categorical_dtype(dtype):
     return isinstance(dtype, pd.CategoricalDtype) or pd.api.types.is_string_dtype(dtype)
 
 
+#: Parameters added after models were saved, with the values that reproduce those
+#: fits (before ``binary_encoding``, two levels were one-hot columns). Unpickling
+#: (:class:`SavedBeforeMixin`) and the safe format (:func:`with_saved_before`) fill them in.
+SAVED_BEFORE = {"binary_encoding": "one-hot"}
+
+
+def with_saved_before(params):
+    """``params`` of a saved model, with :data:`SAVED_BEFORE` for what it lacks."""
+    return {**SAVED_BEFORE, **params} if isinstance(params, dict) else params
+
+
+class SavedBeforeMixin:
+    """Unpickle estimators saved before a parameter existed with its old behaviour."""
+
+    def __setstate__(self, state):
+        super().__setstate__(with_saved_before(state))
+
+
 def _is_frame(X):
     return hasattr(X, "iloc") and hasattr(X, "dtypes")
 
@@ -169,7 +187,7 @@ def check_table(estimator, X, reset):
     return X
 
 
-class TabularPreprocessor(TransformerMixin, BaseEstimator):
+class TabularPreprocessor(SavedBeforeMixin, TransformerMixin, BaseEstimator):
     """Turn a table of numbers and categories into network inputs, as RealMLP-TD does.
 
     Each input column is one of three kinds (``feature_kinds_``):
@@ -281,12 +299,6 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         self.clip = clip
         self.scale_one_hot = scale_one_hot
         self.dtype = dtype
-
-    def __setstate__(self, state):
-        # Pickled before ``binary_encoding`` existed: those fits encoded two levels as
-        # one-hot columns, so that is what the parameter must say (and refits do).
-        state.setdefault("binary_encoding", "one-hot")
-        super().__setstate__(state)
 
     def fit(self, X, y=None):
         """Learn medians, quartiles and levels from ``X``.

@@ -35,7 +35,7 @@ import numpy as np
 from sklearn.compose import ColumnTransformer
 
 from .._model_file import ModelFileError, check_keys, encode_params, make_estimator
-from ._preprocessing import TabularPreprocessor, _RobustSmoothClip
+from ._preprocessing import TabularPreprocessor, _RobustSmoothClip, with_saved_before
 
 _KINDS = ("numeric", "binary", "one-hot", "code")
 _ENCODERS = {"binary": ("binary", "ordinalencoder"), "one-hot": ("onehot", "onehotencoder"),
@@ -107,10 +107,7 @@ def preprocessor_from_state(spec):
     """A fitted :class:`TabularPreprocessor` from its record, every field checked."""
     check_keys(spec, {"params", "names", "columns"}, {"params", "names", "columns"},
                "preprocessor")
-    params = spec["params"]
-    if isinstance(params, dict) and "binary_encoding" not in params:
-        params = {**params, "binary_encoding": "one-hot"}  # written before it existed
-    pre = make_estimator(params, {}, TabularPreprocessor)
+    pre = make_estimator(with_saved_before(spec["params"]), {}, TabularPreprocessor)
     columns, names = spec["columns"], spec["names"]
     if not isinstance(columns, list) or not columns:
         raise ModelFileError("preprocessor.columns must list the input columns.")

@@ -172,8 +172,9 @@ class PeriodicEmbedding(Layer):
         y   = [ e_0, x_0 | e_1, x_1 | ... | e_{p-1}, x_{p-1} | x_p .. x_{n_in-1} ]
 
     so the output has ``n_numeric * (n_out + 1) + n_in - n_numeric`` columns. All
-    features are computed at once on ``(n_numeric, batch, n_frequencies)`` arrays with
-    batched ``matmul``.
+    features are computed at once on ``(n_numeric, n_frequencies, batch)`` arrays (the
+    batch last, so that elementwise passes run over long contiguous rows) with batched
+    ``matmul``.
 
     Parameters
     ----------
@@ -234,37 +235,55 @@ class PeriodicEmbedding(Layer):
         self.b2[...] = rng.uniform(-bound, bound, size=self.b2.shape)
 
     def buffers(self, m, empty):
-        # Flat, so that the leading m rows of every (p, m, .) block are contiguous.
         p, k, q = self.n_numeric, self.n_frequencies, self.n_out
-        return SimpleNamespace(z=empty((p * m * k,)), h=empty((p * m * k,)),
-                               e=empty((p * m * q,)), out=empty((m, self.width)),
-                               dx=empty((m, self.n_in)), input=None, zh=None)
+        return SimpleNamespace(xt=empty((p * m,)), z=empty((p * k * m,)),
+                               h=empty((p * k * m,)), e=empty((p * q * m,)),
+                               out=empty((m, self.width)), dx=empty((m, self.n_in)),
+                               zh=None)
 
     def _blocks(self, ws, m, x):
+        """``xt (p, m)``, ``z, h (p, k, m)``, ``e (p, q, m)`` and ``out``: the batch last.
+
+        With the batch as the innermost axis every elementwise pass is one long
+        contiguous loop (a ``(p, m, k)`` layout runs ``p * m`` loops of ``k``, three
+        times slower), and the products over ``k`` are ``p`` matrix products of width
+        ``m``. Flat buffers: the first ``m`` columns of a smaller batch are contiguous.
+        """
         p, k, q = self.n_numeric, self.n_frequencies, self.n_out
         if ws is None:
-            return (np.empty((p, m, k), x.dtype), np.empty((p, m, k), x.dtype),
-                    np.empty((p, m, q), x.dtype), np.empty((m, self.width), x.dtype))
-        return (ws.z[:p * m * k].reshape(p, m, k), ws.h[:p * m * k].reshape(p, m, k),
-                ws.e[:p * m * q].reshape(p, m, q), ws.out[:m])
+            empty = np.empty
+            return (empty((p, m), x.dtype), empty((p, k, m), x.dtype),
+                    empty((p, k, m), x.dtype), empty((p, q, m), x.dtype),
+                    empty((m, self.width), x.dtype))
+        return (ws.xt[:p * m].reshape(p, m), ws.z[:p * k * m].reshape(p, k, m),
+                ws.h[:p * k * m].reshape(p, k, m), ws.e[:p * q * m].reshape(p, q, m),
+                ws.out[:m])
 
     def forward(self, x, ws, ctx):
-        """The embedded features then the passed columns; caches ``z`` and ``h``."""
+        """The embedded features then the passed columns; caches ``x^T``, ``z`` and ``h``.
+
+        Plainly, per feature ``j`` (rows of ``x`` as the batch)::
+
+            z[j] = 2 pi * x[:, j, None] * w1[j] + b1[j]   # (m, k)
+            e[j] = cos(z[j]) @ W2[j] + b2[j]             # (m, q)
+
+        here computed for all features at once with the batch as the last axis.
+        """
         m, p, q = x.shape[0], self.n_numeric, self.n_out
-        z, h, e, out = self._blocks(ws, m, x)
-        xt = x[:, :p].T  # (p, m)
-        np.multiply(xt[:, :, None], self.w1[:, None, :], out=z)  # (p, m, k)
+        xt, z, h, e, out = self._blocks(ws, m, x)
+        np.copyto(xt, x[:, :p].T)
+        np.multiply(xt[:, None, :], self.w1[:, :, None], out=z)  # (p, k, m)
         z *= _TWO_PI
-        z += self.b1[:, None, :]
+        z += self.b1[:, :, None]
         np.cos(z, out=h)
-        np.matmul(h, self.w2, out=e)  # (p, m, q)
-        e += self.b2[:, None, :]
+        np.matmul(self.w2.transpose(0, 2, 1), h, out=e)  # (p, q, m)
+        e += self.b2[:, :, None]
         blocks = out[:, :self.n_embedded].reshape(m, p, q + 1)  # a view
-        blocks[:, :, :q] = e.transpose(1, 0, 2)
+        blocks[:, :, :q] = e.transpose(2, 0, 1)
         blocks[:, :, q] = x[:, :p]
         out[:, self.n_embedded:] = x[:, p:]
         if ws is not None:
-            ws.input, ws.zh = x, (z, h)
+            ws.zh = (xt, z, h)
         return out
 
     def backward(self, dy, ws, ctx, need_dx=True):
@@ -289,28 +308,29 @@ class PeriodicEmbedding(Layer):
             \\frac{\\partial L}{\\partial x_i} = \\delta^x_i
                 + 2\\pi\\, \\delta^z_i \\cdot w_1;
 
-        passed columns get their upstream gradient. The sums over :math:`i` for all
-        features at once are batched ``matmul`` over ``(p, m, .)`` arrays. ``sin z``
+        passed columns get their upstream gradient. The arrays hold the batch last, as
+        in ``forward``: ``de (p, q, m)``, ``dz (p, k, m)``, so each sum over :math:`i`
+        is a sum over the last axis or a batched ``matmul`` against it. ``sin z``
         overwrites the cached ``z``: one backward per forward.
         """
         m, p, q = dy.shape[0], self.n_numeric, self.n_out
-        x, (z, h) = ws.input, ws.zh
+        xt, z, h = ws.zh
         blocks = dy[:, :self.n_embedded].reshape(m, p, q + 1)
-        de = ws.e[:p * m * q].reshape(p, m, q)  # e is not needed any more
-        np.copyto(de, blocks[:, :, :q].transpose(1, 0, 2))
-        np.sum(de, axis=1, out=self.b2_grad)
-        np.matmul(h.transpose(0, 2, 1), de, out=self.w2_grad)  # (p, k, q)
-        dz = np.matmul(de, self.w2.transpose(0, 2, 1), out=h)  # (p, m, k), h is done
+        de = ws.e[:p * q * m].reshape(p, q, m)  # e is not needed any more
+        np.copyto(de, blocks[:, :, :q].transpose(1, 2, 0))
+        np.sum(de, axis=2, out=self.b2_grad)
+        np.matmul(h, de.transpose(0, 2, 1), out=self.w2_grad)  # (p, k, q)
+        dz = np.matmul(self.w2, de, out=h)  # (p, k, m), h is done
         dz *= np.sin(z, out=z)
         np.negative(dz, out=dz)
-        np.sum(dz, axis=1, out=self.b1_grad)
-        np.matmul(x[:, :p].T[:, None, :], dz, out=self.w1_grad[:, None, :])  # (p, 1, k)
+        np.sum(dz, axis=2, out=self.b1_grad)
+        np.matmul(dz, xt[:, :, None], out=self.w1_grad[:, :, None])  # (p, k, 1)
         self.w1_grad *= _TWO_PI
         if not need_dx:
             return None
         dx = ws.dx[:m]
         dxn = dx[:, :p]
-        np.matmul(dz, self.w1[:, :, None], out=dxn.T[:, :, None])  # (p, m, 1)
+        np.matmul(self.w1[:, None, :], dz, out=dxn.T[:, None, :])  # (p, 1, m)
         dxn *= _TWO_PI
         dxn += blocks[:, :, q]
         dx[:, p:] = dy[:, self.n_embedded:]

@@ -1,14 +1,24 @@
+import functools
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import RobustScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sknumpy_mlp.tabular import TabularPreprocessor, smooth_clip
+from sknumpy_mlp.tabular._preprocessing_state import (
+    preprocessor_from_state,
+    preprocessor_state,
+)
 
 SQRT13 = np.sqrt(13.0)
+PANDAS_3 = int(pd.__version__.split(".")[0]) >= 3
 
 
 @parametrize_with_checks([
@@ -243,3 +253,147 @@ def test_category_columns_become_the_same_text_level_by_level():
     assert [[v if isinstance(v, str) else "NaN" for v in row] for row in text] == [
         [v if isinstance(v, str) else "NaN" for v in row] for row in expected]
     assert all(type(v) is str or (type(v) is float and v != v) for v in text.ravel())
+
+
+# ------------------------------------------------ transform without the ColumnTransformer
+def assert_same_as_column_transformer(pre, X):
+    """``transform`` gives the ColumnTransformer's array: bits, dtype, memory layout."""
+    expected = pre.column_transformer_.transform(X).astype(pre.dtype)
+    out = pre.transform(X)
+    assert out.dtype == expected.dtype == np.dtype(pre.dtype)
+    assert_array_equal(out, expected)
+    bits = f"u{out.itemsize}"  # tells -0.0 from 0.0
+    assert_array_equal(out.view(bits), expected.view(bits))
+    if PANDAS_3 or not isinstance(X, pd.DataFrame):  # pandas 2 copies columns it selects
+        assert out.flags.f_contiguous == expected.flags.f_contiguous
+        assert out.flags.c_contiguous == expected.flags.c_contiguous
+    return out
+
+
+def train_table(n=40):
+    rng = np.random.RandomState(0)
+    x = rng.normal(size=n)
+    x[::5] = np.nan
+    return pd.DataFrame({
+        "x": x,                                                      # numeric, NaN
+        "count": rng.randint(0, 9, n),                               # numeric, int
+        "two": pd.Categorical(rng.choice(["no", "yes"], n)),         # binary
+        "few": pd.Series(rng.choice(["u", "v", "w", None], n), dtype=object),  # one-hot
+        "many": pd.Series(rng.choice([f"l{i}" for i in range(6)], n),
+                          dtype="string"),                           # code (> 3 levels)
+        "small": rng.rand(n).astype(np.float32),                     # numeric, float32
+    })  # fmt: skip
+
+
+PARAMS = [{}, {"dtype": "float32"}, {"clip": None, "scale_one_hot": False},
+          {"binary_encoding": "one-hot", "max_one_hot_levels": None}]
+MISSING = [None, np.nan, pd.NA]
+
+
+@functools.cache
+def fitted(i):
+    return TabularPreprocessor(**{"max_one_hot_levels": 3, **PARAMS[i]}).fit(train_table())
+
+
+@st.composite
+def transform_tables(draw):
+    """Rows of ``train_table``'s columns: seen and unseen levels, every missing marker."""
+    n = draw(st.integers(1, 8))
+    number = st.one_of(st.floats(-1e6, 1e6), st.just(np.nan))
+    def column(values):
+        return draw(st.lists(st.sampled_from(values), min_size=n, max_size=n))
+    return pd.DataFrame({
+        "x": draw(st.lists(number, min_size=n, max_size=n)),
+        "count": draw(st.lists(st.integers(-5, 20), min_size=n, max_size=n)),
+        "two": pd.Categorical(column(["no", "yes", "maybe", None, np.nan])),
+        "few": pd.Series(column(["u", "v", "w", "new", 3, *MISSING]), dtype=object),
+        "many": pd.Series(column(["l0", "l5", "l9", None, pd.NA]), dtype="string"),
+        "small": np.array(draw(st.lists(number, min_size=n, max_size=n)), np.float32),
+    })
+
+
+@settings(max_examples=30, deadline=None, database=None)
+@given(X=transform_tables(), i=st.integers(0, len(PARAMS) - 1))
+def test_transform_is_the_column_transformers_on_mixed_frames(X, i):
+    pre = fitted(i)
+    assert pre.feature_kinds_.tolist() == [
+        "numeric", "numeric", "one-hot" if i == 3 else "binary",
+        "one-hot", "one-hot" if i == 3 else "code", "numeric"]
+    assert_same_as_column_transformer(pre, X)
+
+
+def test_transform_is_the_column_transformers_on_the_training_frame():
+    for i in range(len(PARAMS)):
+        assert_same_as_column_transformer(fitted(i), train_table())
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_transform_is_the_column_transformers_on_arrays(dtype):
+    rng = np.random.RandomState(1)
+    X = rng.lognormal(size=(30, 4))
+    X[::3, 1] = np.nan
+    pre = TabularPreprocessor(dtype=dtype).fit(X)
+    for table in (X, X[:1], X[::-2], X.astype(np.float32), np.asfortranarray(X),
+                  np.nan_to_num(X).astype(int), pd.DataFrame(X),
+                  pd.DataFrame(X, copy=False), pd.DataFrame(np.hstack([X, X])[:, ::2])):
+        assert_same_as_column_transformer(pre, table)
+    codes = TabularPreprocessor(max_one_hot_levels=2, dtype=dtype)
+    Z = np.array([["a", 1, None, "x"], ["b", 2.5, "p", "y"], ["a", None, "q", "z"],
+                  ["c", 3, "p", pd.NA]], dtype=object)
+    codes.fit(Z)
+    assert codes.feature_kinds_.tolist() == ["code", "code", "binary", "code"]
+    for table in (Z, np.array([["new", 7, np.nan, "x"]], dtype=object)):
+        assert_same_as_column_transformer(codes, table)
+    text = np.array([["a", "x"], ["b", "y"], ["c", "x"]])
+    assert_same_as_column_transformer(TabularPreprocessor(dtype=dtype).fit(text), text)
+
+
+def test_transform_of_numbers_in_other_dtypes_than_in_fit():
+    pre = fitted(0)
+    X = train_table()
+    for column, dtype in [("x", "Float64"), ("x", np.float32), ("count", np.float64),
+                          ("count", "Int64"), ("small", object)]:
+        assert_same_as_column_transformer(pre, X.astype({column: dtype}))
+    floats = TabularPreprocessor().fit(np.array([[1.0, np.nan], [2.0, 3.0], [4.0, 5.0]]))
+    # an object array where fit saw floats: None is NaN for the numbers but not for
+    # MissingIndicator, whose own rule the transform keeps
+    assert_same_as_column_transformer(
+        floats, np.array([[1.0, None], [None, 2.0], [7, np.nan]], dtype=object))
+
+
+@pytest.mark.parametrize("bad, match", [(np.inf, "infinity"), (-np.inf, "infinity"),
+                                        ("abc", "could not convert")])
+def test_invalid_numbers_at_transform_time_raise(bad, match):
+    X = train_table().astype({"x": object})
+    X.loc[3, "x"] = bad
+    with pytest.raises(ValueError, match=match):
+        fitted(0).transform(X)
+    A = np.array([[1.0, 2.0], [3.0, np.nan]])
+    pre = TabularPreprocessor().fit(A)
+    with pytest.raises(ValueError, match=match):
+        pre.transform(np.array([[1.0, bad]], dtype=object))
+
+
+def test_transform_of_a_preprocessor_loaded_from_its_state():
+    X = train_table()
+    for i in range(len(PARAMS)):
+        state = json.loads(json.dumps(preprocessor_state(fitted(i))))
+        loaded = preprocessor_from_state(state)
+        out = assert_same_as_column_transformer(loaded, X)
+        assert_array_equal(out, fitted(i).transform(X))
+        unseen = X.iloc[:3].astype({"few": object, "x": np.float64})
+        unseen.loc[0, "few"], unseen.loc[1, "x"] = "new", np.nan
+        assert_same_as_column_transformer(loaded, unseen)
+    for A in (np.random.RandomState(2).normal(size=(9, 3)),
+              np.array([["a", "x"], ["b", None], ["c", "x"]], dtype=object)):
+        loaded = preprocessor_from_state(preprocessor_state(TabularPreprocessor().fit(A)))
+        assert_same_as_column_transformer(loaded, A)
+
+
+def test_transform_with_pandas_output():
+    X = train_table().set_index(np.arange(40) * 2)
+    pre = TabularPreprocessor().set_output(transform="pandas").fit(X)
+    out = pre.transform(X)
+    assert out.columns.tolist() == pre.get_feature_names_out().tolist()
+    assert out.index.tolist() == X.index.tolist()
+    assert_array_equal(out.to_numpy(), pre.column_transformer_.transform(X))

@@ -86,6 +86,10 @@ class _RobustSmoothClip(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         check_is_fitted(self)
         X = validate_data(self, X, dtype=np.float64, ensure_all_finite="allow-nan",
                           reset=False)
+        return self._scale(X)
+
+    def _scale(self, X):
+        """The scaled and clipped values of a validated float64 array (NaN stays NaN)."""
         Z = (X - self.center_) * self.factor_  # (n_samples, n_features)
         return Z if self.clip is None else smooth_clip(Z, self.clip)
 
@@ -169,7 +173,8 @@ class SavedBeforeMixin:
 
 
 def _is_frame(X):
-    return hasattr(X, "iloc") and hasattr(X, "dtypes")
+    # on the type: a DataFrame builds its ``dtypes`` Series on every access
+    return hasattr(type(X), "iloc") and hasattr(type(X), "dtypes")
 
 
 def check_table(estimator, X, reset):
@@ -185,6 +190,63 @@ def check_table(estimator, X, reset):
                          "1 sample and 1 feature is required.")
     validate_data(estimator, X, reset=reset, skip_check_array=True)
     return X
+
+
+def _transform_blocks(ct, X):
+    """``ct.transform(X)`` for a preprocessor's fitted ColumnTransformer, made cheaper.
+
+    The same array bit for bit, without the ColumnTransformer's per-block selection and
+    validation, which take milliseconds on a small table where the arithmetic takes
+    microseconds. ``X`` has passed :func:`check_table`. The numbers are converted and
+    checked once, as the ``num`` pipeline's first ``check_array`` does (a string or
+    ±inf raises the same ValueError), scaled by its fitted ``_RobustSmoothClip`` and
+    filled with 0 (its ``SimpleImputer``); their indicators are ``np.isnan`` of the same
+    values. The categorical pipelines, and the indicators of columns that are not
+    floats at transform time (``MissingIndicator`` has rules of its own for integers,
+    objects, booleans and pandas extension types), run on their columns as the
+    ColumnTransformer runs them.
+    """
+    dtypes = list(X.dtypes) if _is_frame(X) else [X.dtype] * X.shape[1]
+    blocks, numeric, values = [], None, None
+    for name, tf, cols in ct.transformers_:
+        if isinstance(tf, str) or not len(cols):  # a "drop" remainder, an empty block
+            continue
+        if name == "num":
+            clip = tf.steps[0][1]
+            numeric, values = cols, _numeric_values(X, cols, clip, dtypes)
+            Z = clip._scale(values)
+            Z[np.isnan(Z)] = 0.0  # the SimpleImputer's fill (Z is new: X stays as is)
+            blocks.append(Z)
+        elif name == "missing" and _has_kinds(dtypes, cols, "f"):
+            blocks.append(np.isnan(values[:, np.searchsorted(numeric, cols)]))
+        else:
+            blocks.append(tf.transform(_take(X, cols)))
+    return np.hstack(blocks) if blocks else np.zeros((X.shape[0], 0))
+
+
+def _numeric_values(X, cols, step, dtypes):
+    """Columns ``cols`` of ``X`` as float64, as ``step``'s ``check_array`` makes them.
+
+    The same values, and the same memory layout as the ColumnTransformer's selection.
+    """
+    if not (_is_frame(X) and _has_kinds(dtypes, cols, "biuf")):
+        sub = _take(X, cols)  # an array; object or pandas extension columns
+    elif len(cols) < X.shape[1]:  # check_array's conversion, without its dtype checks
+        sub = np.asarray(_take(X, cols), dtype=np.float64)
+    else:  # all columns: pandas >= 3 would select them as a view; skip that ~0.1 ms
+        sub = np.asarray(X, dtype=np.float64)
+    return check_array(sub, dtype=np.float64, ensure_all_finite="allow-nan",
+                       estimator=step, input_name="X")
+
+
+def _has_kinds(dtypes, cols, kinds):
+    """Whether the columns ``cols`` all have NumPy dtypes of these kinds."""
+    return all(isinstance(dtypes[j], np.dtype) and dtypes[j].kind in kinds for j in cols)
+
+
+def _take(X, cols):
+    """Columns ``cols`` of a frame or an array, as the ColumnTransformer selects them."""
+    return X.iloc[:, cols] if _is_frame(X) else X[:, cols]
 
 
 class TabularPreprocessor(SavedBeforeMixin, TransformerMixin, BaseEstimator):
@@ -367,7 +429,7 @@ class TabularPreprocessor(SavedBeforeMixin, TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self)
         X = self._check_input(X, reset=False)
-        return self.column_transformer_.transform(X).astype(self.dtype, copy=False)
+        return _transform_blocks(self.column_transformer_, X).astype(self.dtype, copy=False)
 
     def get_feature_names_out(self, input_features=None):
         """Output column names, prefixed by the block they belong to.

@@ -21,11 +21,12 @@ from sklearn.utils.validation import (
 
 from .._activations import ACTIVATIONS
 from .._callbacks import CallbackSupportMixin, has_callbacks
-from .._layers import ActivationLayer, Dropout, Pass
+from .._layers import ActivationLayer, Dropout
 from .._network import Network
 from .._sampling import holdout_split
 from ._callbacks import TabularCallbacks
 from ._embeddings import CategoryEmbedding, PeriodicEmbedding
+from ._inference import predict_ensemble
 from ._layers import DataDense, ParametricActivation, Scale
 from ._preprocessing import SavedBeforeMixin, TabularPreprocessor, check_table
 from ._training import TabularTrainer
@@ -254,27 +255,7 @@ class BaseTabularMLP(SavedBeforeMixin, CallbackSupportMixin, BaseEstimator):
     def _forward(self, X):
         check_is_fitted(self, "_networks")
         X = check_table(self, X, reset=False)
-        Z = self.preprocessor_.transform(X)
-        with np.errstate(over="ignore", invalid="ignore"):
-            outputs = [self._predict_member(net, Z) for net in self._networks]
-        return np.mean(outputs, axis=0) if len(outputs) > 1 else outputs[0]
-
-    @staticmethod
-    def _predict_member(net, Z):
-        """One member's outputs; the output layer in float64.
-
-        Every layer but the last computes each row on its own, bit for bit whatever
-        the batch; the last one's narrow product (BLAS gemv) rounds by batch shape in
-        float32, so it runs in float64 and a row's prediction never depends on the
-        rows predicted with it.
-        """
-        ctx, x = Pass(), Z
-        for layer in net.layers[:-1]:
-            x = layer.forward(x, None, ctx)
-        last = net.layers[-1]
-        z = np.dot(x.astype(np.float64), last.coef.astype(np.float64))
-        z += last.intercept
-        return net.head.predict(z)
+        return predict_ensemble(self._networks, self.preprocessor_.transform(X))
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

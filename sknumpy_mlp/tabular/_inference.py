@@ -75,9 +75,12 @@ def predict_ensemble(networks, Z):
     n = Z.shape[0]
     n_threads = min(_blas_threads(), len(networks) * -(-n // CHUNK_ROWS))
     threaded = n_threads >= 2 and n * len(networks) >= MIN_THREADED_ROWS
-    # Threaded: at least one job per thread, so that one member uses all of them.
-    rows = min(CHUNK_ROWS, -(-n // n_threads) if threaded and len(networks) == 1 else n)
-    chunks = _chunks(n, rows)
+    n_chunks = -(-n // CHUNK_ROWS)
+    if threaded:  # as many jobs on each thread: 5 members on 2 threads in 10 half-chunks
+        while len(networks) * n_chunks % n_threads and n_chunks < n:
+            n_chunks += 1
+    chunks = _chunks(n, -(-n // n_chunks))
+    rows = chunks[0].stop
     jobs = [(net, Z[s]) for net in networks for s in chunks]
     buffers = _Buffers(rows)
     if threaded:

@@ -1,57 +1,47 @@
-"""Predicting with an ensemble: rows in cache-sized chunks, members on threads.
+"""Predicting with an ensemble: rows in chunks whose arrays stay in the cache.
 
 A tabular model is a few small networks (about five of 3 x 256 units) over a table of a
-few hundred to a few thousand rows. Two things make that slower than its multiply-adds:
+few hundred to a few thousand rows. All rows at once, a layer's arrays leave the cache
+between one elementwise pass and the next, and arrays above about a mebibyte come from
+the system fresh each time (page faults: the periodic embedding's ``(features x 16)``
+cosines per row are 3.6 KiB on spam, 10 KiB on musk). So each member runs on chunks of
+rows whose largest array is at most ``CHUNK_BYTES``: the same memory is reused from chunk
+to chunk while it is hot. Measured (medians of 60, five members, one run each): musk's
+119 test rows take 10.6-11.8 ms in chunks of 48-80 rows (cosines 0.5-0.85 MiB) and 17-18
+ms in chunks of 98 or more (1.04 MiB and up); spam's 1151 rows 40-43 ms in chunks of
+192-512 rows (0.7-1.8 MiB, for spam's narrower rows the cliff comes later) and 61 ms in
+one.
 
-- a layer's output for all rows at once (a 4,000 x 256 float32 array is 4 MiB) leaves
-  the cache between one elementwise pass and the next; in chunks of ``CHUNK_ROWS`` rows
-  every intermediate stays in L2;
-- a fresh array per layer and chunk costs page faults (large arrays come from the
-  system each time, and 2 MiB of them cost as much as the periodic embedding's math):
-  each thread keeps one set of buffers (a :class:`~sknumpy_mlp._network.Workspace`)
-  for all its chunks and members;
-- the elementwise passes (cosines, activations) run on one core while the matrix
-  products use all of them. The members and chunks are independent, so ``n`` threads
-  each take whole ``(member, chunk)`` jobs with one BLAS thread each: NumPy releases the
-  GIL inside every array operation, and all the work is spread over the cores.
-
-``n`` is the number of threads the BLAS library may use now (all cores by default,
-what ``threadpoolctl.threadpool_limits`` allows inside such a block), as
-``HistGradientBoostingClassifier`` uses OpenMP's. Each row is computed on its own,
-whatever its chunk or thread, so a prediction does not depend on the rows predicted
-with it (up to the float64 rounding of the output layer, see :func:`predict_member`).
+Tried and left out: one preallocated set of buffers for all chunks (a
+:class:`~sknumpy_mlp._network.Workspace`: more distinct memory, so more cache misses;
+slower but on musk), and members on threads with one BLAS thread each (1.5x faster on
+spam when nothing else ran, slower whenever a multi-threaded BLAS call came just before,
+as OpenBLAS's idle workers spin for a while on a core, or when HGB's OpenMP threads
+shared the cores).
 """
-
-import contextlib
-import threading
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
 from .._layers import Pass
-from .._training import _blas_controller
 
-#: Rows per chunk: a 256-wide float32 layer output of 512 rows is 512 KiB.
-CHUNK_ROWS = 512
-#: Below this many rows x members, threads cost more than they save.
-MIN_THREADED_ROWS = 256
+#: The largest array of a chunk (bytes): below the measured cliff at about 1 MiB.
+CHUNK_BYTES = 3 << 18  # 768 KiB
+#: Rows per chunk at most, and at least.
+MAX_CHUNK_ROWS, MIN_CHUNK_ROWS = 512, 16
 
 
-def predict_member(net, Z, ws=None):
+def predict_member(net, Z):
     """One member's outputs for ``Z``; the output layer in float64.
 
     Every layer but the last computes each row on its own, bit for bit whatever the
     batch; the last one's narrow product (BLAS gemv) rounds by batch shape, so it runs
     in float64, where that is a last-bit difference (about 1e-16) instead of float32's
-    1e-7. ``ws``: buffers of at least ``len(Z)`` rows for ``net``'s layers, or None
-    (each layer allocates its output). Inference mode either way (``Pass()``: dropout is
-    the identity).
+    1e-7. Inference mode (``Pass()``: dropout is the identity, no buffers kept).
     """
-    slots = [None] * len(net.layers) if ws is None else ws.slots
-    with np.errstate(over="ignore", invalid="ignore"):  # per thread: set it here
+    with np.errstate(over="ignore", invalid="ignore"):
         ctx, x = Pass(), Z
-        for layer, slot in zip(net.layers[:-1], slots):
-            x = layer.forward(x, slot, ctx)
+        for layer in net.layers[:-1]:
+            x = layer.forward(x, None, ctx)
         last = net.layers[-1]
         z = np.dot(x.astype(np.float64), last.coef.astype(np.float64))
         z += last.intercept
@@ -73,80 +63,27 @@ def predict_ensemble(networks, Z):
     ndarray of shape (n_samples, n_outputs), float64
     """
     n = Z.shape[0]
-    n_threads = min(_blas_threads(), len(networks) * -(-n // CHUNK_ROWS))
-    threaded = n_threads >= 2 and n * len(networks) >= MIN_THREADED_ROWS
-    n_chunks = -(-n // CHUNK_ROWS)
-    if threaded:  # as many jobs on each thread: 5 members on 2 threads in 10 half-chunks
-        while len(networks) * n_chunks % n_threads and n_chunks < n:
-            n_chunks += 1
-    chunks = _chunks(n, -(-n // n_chunks))
-    rows = chunks[0].stop
-    jobs = [(net, Z[s]) for net in networks for s in chunks]
-    buffers = _Buffers(rows)
-    if threaded:
-        with _one_blas_thread(), ThreadPoolExecutor(n_threads) as pool:
-            parts = list(pool.map(buffers.predict, jobs))
-    else:
-        parts = [buffers.predict(job) for job in jobs]
-    k = len(chunks)
-    outputs = [_stacked(parts[i:i + k]) for i in range(0, len(parts), k)]
+    outputs = []
+    for net in networks:
+        rows = chunk_rows(net)
+        parts = [predict_member(net, Z[i:i + rows]) for i in range(0, n, rows)]
+        outputs.append(parts[0] if len(parts) == 1 else np.concatenate(parts))
     return np.mean(outputs, axis=0) if len(outputs) > 1 else outputs[0]
 
 
-class _Buffers(threading.local):
-    """One :class:`Workspace` of ``rows`` rows per thread, for one prediction call.
+def chunk_rows(net):
+    """Rows per chunk for ``net``: its widest array per row, from the layers' buffers.
 
-    The members of an ensemble have the same layers (same shapes): one set of buffers
-    serves them all; a member with other layers gets its own.
+    ``layer.buffers(1, ...)`` lists what one row needs (the layer protocol's allocation
+    call, here counting instead of allocating).
     """
+    def size(shape, dtype=None):
+        return int(np.prod(shape)) * np.dtype(dtype or net.dtype).itemsize
 
-    def __init__(self, rows):
-        self.rows, self.ws, self.layers = rows, None, None
-
-    def predict(self, job):
-        net, x = job
-        layers = [(type(layer), layer.config()) for layer in net.layers]
-        if layers != self.layers:
-            self.ws, self.layers = net.workspace(self.rows), layers
-        return predict_member(net, x, self.ws)
+    widest = max(_bytes(value) for layer in net.layers
+                 for value in vars(layer.buffers(1, size)).values())
+    return int(min(MAX_CHUNK_ROWS, max(MIN_CHUNK_ROWS, CHUNK_BYTES // max(widest, 1))))
 
 
-def _chunks(n, rows):
-    return [slice(i, min(i + rows, n)) for i in range(0, n, rows)]
-
-
-def _stacked(parts):
-    return parts[0] if len(parts) == 1 else np.concatenate(parts)
-
-
-def _blas_threads():
-    """The most threads any loaded BLAS library may use now (1 if none is found)."""
-    blas = _blas_controller().select(user_api="blas").lib_controllers
-    return max((lib.num_threads for lib in blas), default=1)
-
-
-_lock = threading.Lock()
-_users = 0
-_limit = None
-
-
-@contextlib.contextmanager
-def _one_blas_thread():
-    """One BLAS thread while any prediction runs threads; the old limit afterwards.
-
-    The limit is process-wide: with two predictions at once (a web server), the first
-    sets it and the last one out restores it, so neither leaves BLAS at one thread.
-    """
-    global _users, _limit
-    with _lock:
-        if _users == 0:
-            _limit = _blas_controller().limit(limits=1, user_api="blas")
-        _users += 1
-    try:
-        yield
-    finally:
-        with _lock:
-            _users -= 1
-            if _users == 0:
-                _limit.restore_original_limits()
-                _limit = None
+def _bytes(value):
+    return value if isinstance(value, int) else 0  # None, or a list: not an array

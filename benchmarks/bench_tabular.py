@@ -393,8 +393,8 @@ def markdown(records, summary, contenders):
                  for v in values]
         lines.append(f"| {s} | {first['n_rows']} x {first['n_cols']} | "
                      f"{first['n_classes']} | " + " | ".join(cells) + " |")
-    lines += ["", "Fit seconds (CPU seconds of all threads) / predict seconds "
-              "(``!`` = fit over the 60 s budget):", "",
+    lines += ["", "Fit seconds (CPU seconds of all threads) / predict seconds (median of "
+              f"{PREDICT_REPEATS} calls; ``!`` = fit over the 60 s budget):", "",
               "| data set | " + " | ".join(contenders) + " |",
               "|---|" + "---:|" * len(contenders)]
     for s in sets:

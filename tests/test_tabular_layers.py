@@ -137,6 +137,20 @@ def test_periodic_embedding_forward_is_the_formula():
     np.testing.assert_allclose(train, y, rtol=1e-15, atol=1e-15)
 
 
+def test_periodic_embedding_on_buffers_larger_than_the_batch():
+    """A last short batch uses the leading part of the flat buffers: same numbers."""
+    layer, _, grads = _bound(PeriodicEmbedding(5, 3, n_frequencies=4, n_out=2, sigma=1.0))
+    dy = np.random.RandomState(1).normal(size=(9, layer.width))
+    results = []
+    for rows in (9, 23):
+        ws = layer.buffers(rows, lambda shape, dtype=None: np.full(shape, np.nan))
+        y = layer.forward(X, ws, Pass(training=True)).copy()
+        dx = layer.backward(dy, ws, Pass(training=True)).copy()
+        results.append((y, dx, grads.copy()))
+    for a, b in zip(*results):
+        np.testing.assert_array_equal(a, b)
+
+
 def test_periodic_embedding_initialisation():
     layer, *_ = _bound(PeriodicEmbedding(300, 300, sigma=0.1))
     assert abs(layer.w1.std() - 0.1) < 0.005 and abs(layer.w1.mean()) < 0.005

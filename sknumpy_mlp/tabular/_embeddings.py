@@ -247,7 +247,8 @@ class PeriodicEmbedding(Layer):
         With the batch as the innermost axis every elementwise pass is one long
         contiguous loop (a ``(p, m, k)`` layout runs ``p * m`` loops of ``k``, three
         times slower), and the products over ``k`` are ``p`` matrix products of width
-        ``m``. Flat buffers: the first ``m`` columns of a smaller batch are contiguous.
+        ``m``. Flat buffers: for a smaller batch, the first ``p * k * m`` entries reshape
+        to a contiguous ``(p, k, m)`` array.
         """
         p, k, q = self.n_numeric, self.n_frequencies, self.n_out
         if ws is None:

@@ -5,12 +5,12 @@ few hundred to a few thousand rows. All rows at once, a layer's arrays leave the
 between one elementwise pass and the next, and arrays above about a mebibyte come from
 the system fresh each time (page faults: the periodic embedding's ``(features x 16)``
 cosines per row are 3.6 KiB on spam, 10 KiB on musk). So each member runs on chunks of
-rows whose largest array is at most ``CHUNK_BYTES``: the same memory is reused from chunk
-to chunk while it is hot. Measured (medians of 60, five members, one run each): musk's
-119 test rows take 10.6-11.8 ms in chunks of 48-80 rows (cosines 0.5-0.85 MiB) and 17-18
-ms in chunks of 98 or more (1.04 MiB and up); spam's 1151 rows 40-43 ms in chunks of
-192-512 rows (0.7-1.8 MiB, for spam's narrower rows the cliff comes later) and 61 ms in
-one.
+rows whose largest array is at most ``CHUNK_BYTES`` (:func:`chunk_rows`): the same memory
+is reused from chunk to chunk while it is hot. Measured (medians of 60, five members, one
+run each): musk's 119 test rows take 10.6-11.8 ms in chunks of 48-80 rows (cosines
+0.5-0.85 MiB) and 17-18 ms in chunks of 98 or more (1.04 MiB and up); spam's 1151 rows
+40-43 ms in chunks of 192-512 rows (0.7-1.8 MiB: for spam's narrower rows the cliff comes
+later) and 61 ms in one.
 
 Tried and left out: one preallocated set of buffers for all chunks (a
 :class:`~sknumpy_mlp._network.Workspace`: more distinct memory, so more cache misses;
@@ -33,10 +33,13 @@ MAX_CHUNK_ROWS, MIN_CHUNK_ROWS = 512, 16
 def predict_member(net, Z):
     """One member's outputs for ``Z``; the output layer in float64.
 
-    Every layer but the last computes each row on its own, bit for bit whatever the
-    batch; the last one's narrow product (BLAS gemv) rounds by batch shape, so it runs
-    in float64, where that is a last-bit difference (about 1e-16) instead of float32's
-    1e-7. Inference mode (``Pass()``: dropout is the identity, no buffers kept).
+    A row's prediction can depend on the rows predicted with it only through rounding:
+    BLAS picks its kernels by shape (gemv for one row, other gemm kernels for a few
+    rows than for many), so a float32 layer's output may differ in the last bits
+    (about 1e-7 relative) between batch sizes; the elementwise layers are exact per
+    row. The output layer's narrow product runs in float64, where such a difference
+    is about 1e-16. Inference mode (``Pass()``: dropout is the identity, no buffers
+    kept).
     """
     with np.errstate(over="ignore", invalid="ignore"):
         ctx, x = Pass(), Z
@@ -65,25 +68,26 @@ def predict_ensemble(networks, Z):
     n = Z.shape[0]
     outputs = []
     for net in networks:
-        rows = chunk_rows(net)
-        parts = [predict_member(net, Z[i:i + rows]) for i in range(0, n, rows)]
+        n_chunks = -(-n // chunk_rows(net))
+        # Equal chunks (sizes differ by at most one): never a lone last row.
+        bounds = [n * i // n_chunks for i in range(n_chunks + 1)]
+        parts = [predict_member(net, Z[a:b]) for a, b in zip(bounds[:-1], bounds[1:])]
         outputs.append(parts[0] if len(parts) == 1 else np.concatenate(parts))
     return np.mean(outputs, axis=0) if len(outputs) > 1 else outputs[0]
 
 
 def chunk_rows(net):
-    """Rows per chunk for ``net``: its widest array per row, from the layers' buffers.
+    """Rows per chunk for ``net``: ``CHUNK_BYTES`` over its largest array per row.
 
-    ``layer.buffers(1, ...)`` lists what one row needs (the layer protocol's allocation
-    call, here counting instead of allocating).
+    The layers' own ``buffers(1, empty)`` (the protocol's allocation call) make one
+    row's arrays; the largest decides. Clamped to ``[MIN_CHUNK_ROWS, MAX_CHUNK_ROWS]``
+    (so beyond 768 numeric features a chunk's cosines exceed ``CHUNK_BYTES``).
     """
-    def size(shape, dtype=None):
-        return int(np.prod(shape)) * np.dtype(dtype or net.dtype).itemsize
+    def empty(shape, dtype=None):
+        return np.empty(shape, dtype or net.dtype)
 
-    widest = max(_bytes(value) for layer in net.layers
-                 for value in vars(layer.buffers(1, size)).values())
+    arrays = [value for layer in net.layers
+              for value in vars(layer.buffers(1, empty)).values()
+              if isinstance(value, np.ndarray)]
+    widest = max((a.nbytes for a in arrays), default=0)
     return int(min(MAX_CHUNK_ROWS, max(MIN_CHUNK_ROWS, CHUNK_BYTES // max(widest, 1))))
-
-
-def _bytes(value):
-    return value if isinstance(value, int) else 0  # None, or a list: not an array

@@ -469,8 +469,7 @@ class TabularPreprocessor(SavedBeforeMixin, TransformerMixin, BaseEstimator):
             categorical = np.full(X.shape[1], X.dtype.kind in "OUS")
         kinds = np.where(categorical, "one-hot", "numeric").astype(object)
         for j in np.flatnonzero(categorical):
-            column = X.iloc[:, [j]] if _is_frame(X) else X[:, [j]]
-            levels = {v for v in _as_text(column).ravel() if isinstance(v, str)}
+            levels = {v for v in _as_text(_take(X, [j])).ravel() if isinstance(v, str)}
             kinds[j] = self._categorical_kind(len(levels))
         return kinds.astype(str)
 
@@ -486,8 +485,7 @@ class TabularPreprocessor(SavedBeforeMixin, TransformerMixin, BaseEstimator):
     def _transformers(self, X, kinds):
         """The (name, transformer, columns) list, in output order; empty blocks left out."""
         numeric = np.flatnonzero(kinds == "numeric")
-        column = (lambda j: X.iloc[:, j]) if _is_frame(X) else (lambda j: X[:, j])
-        with_missing = [j for j in numeric if _isna(column(j)).any()]
+        with_missing = [j for j in numeric if _isna(_take(X, j)).any()]
         text = FunctionTransformer(_as_text, feature_names_out="one-to-one")
         onehot = [text, OneHotEncoder(handle_unknown="ignore", sparse_output=False)]
         binary = [text, OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1,

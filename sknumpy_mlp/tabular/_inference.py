@@ -66,11 +66,12 @@ def predict_ensemble(networks, Z):
     ndarray of shape (n_samples, n_outputs), float64
     """
     n = Z.shape[0]
+    # The members have the same layers; the chunk size only decides speed.
+    n_chunks = -(-n // chunk_rows(networks[0]))
+    # Equal chunks (sizes differ by at most one): never a lone last row.
+    bounds = [n * i // n_chunks for i in range(n_chunks + 1)]
     outputs = []
     for net in networks:
-        n_chunks = -(-n // chunk_rows(net))
-        # Equal chunks (sizes differ by at most one): never a lone last row.
-        bounds = [n * i // n_chunks for i in range(n_chunks + 1)]
         parts = [predict_member(net, Z[a:b]) for a, b in zip(bounds[:-1], bounds[1:])]
         outputs.append(parts[0] if len(parts) == 1 else np.concatenate(parts))
     return np.mean(outputs, axis=0) if len(outputs) > 1 else outputs[0]

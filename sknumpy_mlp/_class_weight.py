@@ -11,11 +11,12 @@ import numpy as np
 def _factors_1d(class_weight, y, classes, weight):
     index = np.searchsorted(classes, y)
     if isinstance(class_weight, dict):
-        unknown = set(class_weight) - set(np.asarray(classes).tolist())
+        labels = np.asarray(classes).tolist()
+        unknown = set(class_weight) - set(labels)
         if unknown:
             raise ValueError(
                 f"class_weight names labels that are not classes: "
-                f"{sorted(map(str, unknown))}; the classes are {list(classes)}.")
+                f"{sorted(map(str, unknown))}; the classes are {labels}.")
         factors = np.array([float(class_weight.get(c, 1.0)) for c in classes])
     else:  # "balanced"
         totals = np.bincount(index, weights=weight, minlength=len(classes))

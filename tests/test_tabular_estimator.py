@@ -92,6 +92,19 @@ def test_sample_weight_zero_drops_rows_and_class_weight_shifts_predictions():
     assert balanced.predict_proba(X)[:, 1].mean() > plain.predict_proba(X)[:, 1].mean()
 
 
+@pytest.mark.parametrize("labels", [np.array([1, 2]), np.array(["no", "yes"])])
+def test_class_weight_dict_names_labels_not_positions(labels):
+    """``{label: w}`` weighs that label's rows by w, exactly as sample_weight would."""
+    X, y = _frame(120)
+    y = labels[y]
+    heavy = labels[0]  # label 1 (or "no"): with positions 0/1, key 1 would hit the other
+    weighted = TabularMLPClassifier(**FAST, class_weight={heavy: 5.0}).fit(X, y)
+    as_weights = TabularMLPClassifier(**FAST).fit(X, y, np.where(y == heavy, 5.0, 1.0))
+    np.testing.assert_array_equal(weighted.predict_proba(X), as_weights.predict_proba(X))
+    with pytest.raises(ValueError, match="not classes"):
+        TabularMLPClassifier(**FAST, class_weight={"maybe": 2.0}).fit(X, y)
+
+
 def test_multiclass_and_string_labels():
     X, y = make_classification(600, 6, n_informative=4, n_classes=3, random_state=0)
     labels = np.array(["ant", "bee", "cat"])[y]

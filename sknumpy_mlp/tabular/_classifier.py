@@ -211,8 +211,9 @@ class TabularMLPClassifier(ClassifierMixin, BaseTabularMLP):
         sample_weight = super()._weights(sample_weight, X, strata)
         if self.class_weight is None:
             return sample_weight
-        factors = class_weight_factors(self.class_weight, strata, np.arange(
-            len(self.classes_)), sample_weight)
+        # strata are the codes 0..K-1; class_weight names the labels themselves
+        factors = class_weight_factors(self.class_weight, self.classes_[strata],
+                                       self.classes_, sample_weight)
         return factors if sample_weight is None else factors * sample_weight
 
     def _make_head(self):

@@ -136,10 +136,16 @@ def load_table(args, parser):
                      f"{args.target!r}: nothing to learn from.")
     missing = y.isna().to_numpy()
     if missing.any():
-        print(f"Note: dropped {missing.sum()} rows whose target {args.target!r} is "
-              "missing.")
+        n = int(missing.sum())
+        print(f"Note: dropped {n} row{'s' if n > 1 else ''} whose target "
+              f"{args.target!r} is missing.")
         frame, y = frame[~missing], y[~missing]
     return frame, y, str(args.csv)
+
+
+def _plain(value):
+    """A NumPy scalar as its Python value: messages say 1.5, not np.float64(1.5)."""
+    return value.item() if hasattr(value, "item") else value
 
 
 def _check_target(y, args, parser):
@@ -152,18 +158,18 @@ def _check_target(y, args, parser):
         parser.error(f"{column} has no values.")
     if args.regression:
         if not pd.api.types.is_numeric_dtype(y):
-            parser.error(f"{column} is not numeric (e.g. {y.iloc[0]!r}); --regression "
-                         "needs numbers: leave it out to classify.")
+            parser.error(f"{column} is not numeric (e.g. {_plain(y.iloc[0])!r}); "
+                         "--regression needs numbers: leave it out to classify.")
         return
     if type_of_target(y.to_numpy()) == "continuous":
         parser.error(f"{column} looks continuous ({y.nunique()} distinct values such as "
-                     f"{y.iloc[0]!r}); add --regression to predict it as a number.")
+                     f"{_plain(y.iloc[0])!r}); add --regression to predict it as a number.")
     counts = y.value_counts()
     if len(counts) < 2:
-        parser.error(f"{column} has one class only ({counts.index[0]!r}); a classifier "
-                     "needs at least 2 classes.")
+        parser.error(f"{column} has one class only ({_plain(counts.index[0])!r}); a "
+                     "classifier needs at least 2 classes.")
     if counts.min() < 2:
-        parser.error(f"{column}'s class {counts.idxmin()!r} has only 1 row; the "
+        parser.error(f"{column}'s class {_plain(counts.idxmin())!r} has only 1 row; the "
                      "stratified train/test split needs at least 2 rows per class.")
 
 

@@ -89,7 +89,7 @@ def test_csv_with_categories_and_missing_values(csv, capsys, tmp_path):
     assert main([*QUICK, "--csv", str(csv), "--target", "label",
                  "--save", str(path)]) == 0
     out = capsys.readouterr().out
-    assert "Note: dropped 1 rows whose target 'label' is missing." in out
+    assert "Note: dropped 1 row whose target 'label' is missing." in out
     assert (f"Data: {csv}: 89 train / 30 test rows, 3 columns (1 categorical, 1 with "
             "missing values), 2 classes") in out
     assert "Saved the model to" in out and "joblib.load" in out
@@ -112,7 +112,7 @@ def test_csv_regression(csv, capsys):
     (["--csv", "{csv}", "--target", "colour"],
      "has no column 'colour'; its columns are 'x', 'color', 'noise', 'label'"),
     (["--csv", "{csv}", "--target", "noise"],
-     "the target 'noise' looks continuous"),
+     "the target 'noise' looks continuous (120 distinct values such as -0.91"),
     (["--regression", "--csv", "{csv}", "--target", "color"],
      "the target 'color' is not numeric"),
     (["--max-iter", "5"], "argument --max-iter: not allowed with argument --tabular "

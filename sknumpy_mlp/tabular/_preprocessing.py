@@ -173,8 +173,9 @@ class SavedBeforeMixin:
 
 
 def _is_frame(X):
-    # on the type: a DataFrame builds its ``dtypes`` Series on every access
-    return hasattr(type(X), "iloc") and hasattr(type(X), "dtypes")
+    # on the type: a DataFrame builds its ``dtypes`` Series on every access. A Series
+    # (no ``columns``) is not a table: check_array refuses it with sklearn's words.
+    return hasattr(type(X), "iloc") and hasattr(type(X), "columns")
 
 
 def check_table(estimator, X, reset):

@@ -56,7 +56,7 @@ class TabularMLPClassifier(ClassifierMixin, BaseTabularMLP):
         Peak learning rate of the schedule.
     n_epochs : int or "auto", default="auto"
         Passes over the training data per member; "auto" spends a fixed budget of
-        sample passes (about a minute on two cores): 256 epochs on small tables,
+        sample passes (about 40 s on two cores): 256 epochs on small tables,
         fewer on large ones (at least 16).
     n_members : int or "auto", default="auto"
         Networks in the ensemble, each trained on its own random hold-out split (so

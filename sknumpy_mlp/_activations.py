@@ -391,8 +391,8 @@ def _normal_cdf(z):
     return cdf
 
 
-def _gate_from_output(z, a, out=None, at_zero=0.5):
-    """Return ``g(z)`` for a gated unit ``f(z) = z g(z)`` with ``g(0) = at_zero``.
+def _gate_from_output(z, a, out=None):
+    """Return ``g(z)`` for a gated unit ``f(z) = z g(z)`` with ``g(0) = 1/2`` (GELU, SiLU).
 
     Dividing the forward output by the input is several times cheaper than
     evaluating ``erf``, ``expit`` or ``tanh`` again. Where ``|z|`` is below the
@@ -402,7 +402,7 @@ def _gate_from_output(z, a, out=None, at_zero=0.5):
     if out is None:
         out = np.empty_like(z)
     regular = np.abs(z, out=out) >= np.finfo(z.dtype).tiny  # (n, m) bool
-    out.fill(at_zero)
+    out.fill(0.5)
     np.divide(a, z, out=out, where=regular)
     return out
 

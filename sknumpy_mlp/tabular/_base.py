@@ -7,6 +7,8 @@ network on the layer protocol, initializes it from the data and trains it with
 and loss it trains, and how a validation epoch is scored.
 """
 
+from contextlib import nullcontext
+from functools import partial
 from numbers import Integral, Real
 
 import numpy as np
@@ -29,6 +31,7 @@ from ._embeddings import CategoryEmbedding, PeriodicEmbedding
 from ._inference import predict_ensemble
 from ._layers import DataDense, ParametricActivation, Scale
 from ._preprocessing import SavedBeforeMixin, TabularPreprocessor, check_table
+from ._threads import available_threads, one_blas_thread, run_members
 from ._training import TabularTrainer
 
 #: Multiply-adds (rows x epochs x the affine layers' n_in * n_out, over all members) a
@@ -127,43 +130,20 @@ class BaseTabularMLP(SavedBeforeMixin, CallbackSupportMixin, BaseEstimator):
         Z = self.preprocessor_.fit_transform(X)
         sw = None if sample_weight is None else sample_weight.astype(Z.dtype)
         n_members, n_epochs = self._plan(len(Z), self._layers(Z.shape[1], hidden))
-        trainer = TabularTrainer(
-            n_epochs=n_epochs, batch_size=self.batch_size,
-            learning_rate=self.learning_rate, weight_decay=self.weight_decay,
-            dropout=self.dropout, label_smoothing=self._label_smoothing(),
-            beta_1=self.beta_1, beta_2=self.beta_2, score=self._validation_score,
-            rng=rng, reporter=self._reporter() if self.verbose else None)
-        callbacks = None  # scikit-learn >= 1.9's callbacks (._callbacks)
-        if has_callbacks(self):
+        # Each member draws from its own stream, so it trains the same on any thread.
+        seeds = rng.randint(np.iinfo(np.int32).max, size=n_members)
+        data = Z, Y, sw, strata, sample_weight
+        if has_callbacks(self):  # scikit-learn >= 1.9's callbacks (._callbacks)
             callbacks = TabularCallbacks(self, X_given, y_given, weight_given,
-                                         n_members, n_epochs, trainer.reporter)
-            trainer.reporter = callbacks.report
-        self._networks, histories = [], []
-        for _ in range(n_members):  # each on its own random hold-out
-            train, val = self._split(Z, strata, sample_weight, rng)
-            validation = None if val is None else (
-                Z[val], Y[val], None if sw is None else sw[val])
-            net = Network(self._layers(Z.shape[1], hidden), self._make_head(), Z.dtype)
-            rows = np.arange(len(Z))[train]
-            if len(rows) > INIT_ROWS:
-                rows = rng.choice(rows, INIT_ROWS, replace=False)
-            net.initialize(rng, X=Z[rows])
-            if callbacks is not None:
-                callbacks.member_begin(net)
-            with np.errstate(over="ignore", invalid="ignore"):
-                histories.append(trainer.fit(net, Z[train], Y[train],
-                                             None if sw is None else sw[train],
-                                             validation))
-            if not np.all(np.isfinite(net.params)):
-                raise ValueError("Training diverged (non-finite weights); lower "
-                                 "learning_rate.")
-            self._networks.append(net)
-            if callbacks is not None:
-                if callbacks.cut_short and len(self._networks) > 1:
-                    self._networks.pop()  # stopped midway: an unfinished member
-                    histories.pop()       # joins no ensemble (._callbacks)
-                if callbacks.member_end(self._networks):
-                    break
+                                         n_members, n_epochs)
+            networks, histories = self._fit_in_order(data, seeds, n_epochs, callbacks)
+        else:
+            jobs = [partial(self._fit_member, data, seed, n_epochs,
+                            reports=[self._reporter(i, n_members)])
+                    for i, seed in enumerate(seeds)]
+            members = run_members(jobs, available_threads())
+            networks, histories = [list(m) for m in zip(*members)]
+        self._networks = networks
         self.n_members_ = len(self._networks)  # fewer if a callback stopped the fit
         self.n_iter_ = len(histories[0].loss_curve)
         self.loss_curve_ = np.mean([h.loss_curve for h in histories], axis=0).tolist()
@@ -172,9 +152,67 @@ class BaseTabularMLP(SavedBeforeMixin, CallbackSupportMixin, BaseEstimator):
         self.validation_scores_ = (np.mean(scores, axis=0).tolist() if all(scores)
                                    else None)
         self.best_epochs_ = [h.best_epoch for h in histories]
-        if callbacks is not None:
+        if has_callbacks(self):
             callbacks.fit_end()
         return self
+
+    def _fit_member(self, data, seed, n_epochs, stop=None, *, reports=(), begin=None):
+        """Train one member on its own hold-out: ``(network, history)``.
+
+        Each of ``reports`` (None or ``report(epoch, history)``) is called after each
+        epoch; one returning True ends training there, as does ``stop`` (a
+        :class:`threading.Event`) when set. ``begin(net)`` is called before training.
+        """
+        Z, Y, sw, strata, sample_weight = data
+        rng = check_random_state(seed)
+        train, val = self._split(Z, strata, sample_weight, rng)
+        validation = None if val is None else (
+            Z[val], Y[val], None if sw is None else sw[val])
+        net = Network(self._layers(Z.shape[1], self._hidden_sizes()), self._make_head(),
+                      Z.dtype)
+        rows = np.arange(len(Z))[train]
+        if len(rows) > INIT_ROWS:
+            rows = rng.choice(rows, INIT_ROWS, replace=False)
+        net.initialize(rng, X=Z[rows])
+
+        def reporter(epoch, history):
+            stops = [report(epoch, history) for report in reports if report is not None]
+            return any(stops) or (stop is not None and stop.is_set())
+
+        if begin is not None:
+            begin(net)
+        trainer = TabularTrainer(
+            n_epochs=n_epochs, batch_size=self.batch_size,
+            learning_rate=self.learning_rate, weight_decay=self.weight_decay,
+            dropout=self.dropout, label_smoothing=self._label_smoothing(),
+            beta_1=self.beta_1, beta_2=self.beta_2, score=self._validation_score,
+            rng=rng, reporter=reporter)
+        with np.errstate(over="ignore", invalid="ignore"):
+            history = trainer.fit(net, Z[train], Y[train],
+                                  None if sw is None else sw[train], validation)
+        if not np.all(np.isfinite(net.params)):
+            raise ValueError("Training diverged (non-finite weights); lower "
+                             "learning_rate.")
+        return net, history
+
+    def _fit_in_order(self, data, seeds, n_epochs, callbacks):
+        """The members one after the other, driven by scikit-learn's callbacks."""
+        networks, histories = [], []
+        # One member at a time, BLAS limited as when they share the threads
+        # (._threads): the same model as without callbacks.
+        with one_blas_thread() if len(seeds) > 1 else nullcontext():
+            for i, seed in enumerate(seeds):
+                net, history = self._fit_member(
+                    data, seed, n_epochs, begin=callbacks.member_begin,
+                    reports=[self._reporter(i, len(seeds)), callbacks.report])
+                networks.append(net)
+                histories.append(history)
+                if callbacks.cut_short and len(networks) > 1:
+                    networks.pop()  # stopped midway: an unfinished member
+                    histories.pop()  # joins no ensemble (._callbacks)
+                if callbacks.member_end(networks):
+                    break
+        return networks, histories
 
     def _plan(self, n, layers):
         """``(members, epochs)``: as many members as the compute budget allows."""
@@ -244,11 +282,19 @@ class BaseTabularMLP(SavedBeforeMixin, CallbackSupportMixin, BaseEstimator):
         layers.append(DataDense(n, self.n_outputs_, index=len(hidden)))
         return layers
 
-    def _reporter(self):
+    def _reporter(self, member, n_members):
+        """A member's verbose lines (None when not verbose).
+
+        Members on threads print as they go, so with several each line names its own.
+        """
+        if not self.verbose:
+            return None
+        prefix = f"Member {member + 1} of {n_members}, epoch" if n_members > 1 else "Epoch"
+
         def report(epoch, history):
             score = (f", validation score = {history.validation_scores[-1][0]:.6f}"
                      if history.validation_scores else "")
-            print(f"Epoch {epoch + 1}, loss = {history.loss_curve[-1]:.8f}{score}")
+            print(f"{prefix} {epoch + 1}, loss = {history.loss_curve[-1]:.8f}{score}")
         return report
 
     # ------------------------------------------------------------- predicting

@@ -1,6 +1,7 @@
 """scikit-learn's callback API (``sklearn.callback``, scikit-learn >= 1.9), tabular fits.
 
-A tabular fit trains ``n_members_`` networks one after the other, each for ``n_epochs``
+A tabular fit with callbacks trains its ``n_members_`` networks one after the other (without,
+they share the cores: :mod:`._threads`; the model is the same), each for ``n_epochs``
 epochs, so its task tree has two levels under the fit::
 
     fit                      (max_subtasks = n_members)
@@ -44,12 +45,10 @@ class TabularCallbacks:
         Handed to the hooks (``sample_weight`` as ``metadata``).
     n_members, n_epochs : int
         The planned numbers of members and of epochs per member.
-    inner : callable or None
-        The verbose reporter ``inner(epoch, history)``, called first at each epoch.
     """
 
-    def __init__(self, estimator, X, y, sample_weight, n_members, n_epochs, inner=None):
-        self.estimator, self.X, self.y, self.inner = estimator, X, y, inner
+    def __init__(self, estimator, X, y, sample_weight, n_members, n_epochs):
+        self.estimator, self.X, self.y = estimator, X, y
         self.metadata = None if sample_weight is None else {"sample_weight": sample_weight}
         self.n_epochs = n_epochs
         self.root = estimator._init_callback_context(max_subtasks=n_members)
@@ -76,8 +75,6 @@ class TabularCallbacks:
 
     def report(self, epoch, history):
         """The trainer's reporter: close the epoch's task; True asks to stop."""
-        if self.inner is not None:
-            self.inner(epoch, history)
         net = self.net
         stop = self._hook(self.epoch.call_on_fit_task_end,
                           lambda: {"_networks": [copy.deepcopy(net)]})

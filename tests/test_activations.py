@@ -186,3 +186,18 @@ def test_matches_sklearn_exactly(name, dtype):
     expected_delta = delta.copy()
     _base.DERIVATIVES[name](expected_a, expected_delta)
     assert_array_equal(act.backward(None, a, delta.copy()), expected_delta)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_selu_backward_equals_the_masked_formula_bit_for_bit(dtype):
+    # SELU's backward subtracts a mask times (lambda alpha - lambda) instead of
+    # assigning lambda where a > 0; the docstring says why that is exact.
+    act = ACTIVATIONS["selu"]
+    z = np.concatenate([np.random.default_rng(0).normal(0.0, 3.0, 500),
+                        [0.0, -0.0, 1e-30, -1e-30, 80.0, -80.0]]).astype(dtype)
+    a = act.forward(z)
+    delta = np.random.default_rng(1).normal(size=z.shape).astype(dtype)
+    plain = delta * np.where(a > 0, dtype(SELU_SCALE), a + dtype(SELU_SCALE * SELU_ALPHA))
+    got = act.backward(z, a, delta.copy())
+    assert got.dtype == dtype
+    assert_array_equal(got, plain)

@@ -1,8 +1,8 @@
 """scikit-learn's callback API (``sklearn.callback``, scikit-learn >= 1.9), tabular fits.
 
-A tabular fit with callbacks trains its ``n_members_`` networks one after the other (without,
-they share the cores: :mod:`._threads`; the model is the same), each for ``n_epochs``
-epochs, so its task tree has two levels under the fit::
+A tabular fit with callbacks trains its ``n_members_`` networks one after the other
+(without, they share the cores: :mod:`._threads`; the model is the same), each for
+``n_epochs`` epochs, so its task tree has two levels under the fit::
 
     fit                      (max_subtasks = n_members)
     +-- member 0             (max_subtasks = n_epochs)

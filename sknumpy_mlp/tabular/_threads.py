@@ -19,6 +19,11 @@ worker process of a search, or on a single core.
 How many threads: as many as BLAS may use in this process (joblib's workers and
 ``threadpoolctl.threadpool_limits`` lower it; so does ``OPENBLAS_NUM_THREADS``), at
 most the usable cores and the members.
+
+The BLAS limit is the process's, as threadpoolctl's limits are: fits started at the same
+time from several Python threads (a search on joblib's threading backend) set and
+restore it in turn, so there a model may differ in the last bits between runs. Searches
+on processes (joblib's default) are not affected.
 """
 
 import threading

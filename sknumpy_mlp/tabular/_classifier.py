@@ -63,6 +63,10 @@ class TabularMLPClassifier(ClassifierMixin, BaseTabularMLP):
         together they learn from every row); their probabilities are averaged.
         "auto": 5 when the budget allows at least 32 epochs each, fewer on large
         tables, down to one network.
+        The members train side by side, one per core (as many at once as BLAS may
+        use threads: ``threadpoolctl.threadpool_limits`` or a search's worker
+        processes lower it), or one after the other when callbacks are set; the
+        model is the same either way.
     batch_size : int, default=256
     weight_decay : float, default=0.02
         Decoupled weight decay, flat then annealed to 0 over the second half.
@@ -86,7 +90,9 @@ class TabularMLPClassifier(ClassifierMixin, BaseTabularMLP):
         batch to 1e-16.
     random_state : int, RandomState instance or None, default=None
     verbose : bool or int, default=0
-        Print the loss and validation score after each epoch.
+        Print the loss and validation score after each epoch (``Epoch 3, loss = ...``;
+        with several members ``Member 2 of 5, epoch 3, ...``, as they train side by
+        side the lines of different members interleave).
 
     Attributes
     ----------

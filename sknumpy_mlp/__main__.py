@@ -224,11 +224,12 @@ def build_parser():
         "--random-state", type=int, default=0, metavar="SEED",
         help="seed of the initialization, shuffling and dropout (default: 0)")
     model.add_argument(
-        "--threads", type=_positive(int), default=1, metavar="N",
+        "--threads", type=_positive(int), default=None, metavar="N",
         help="BLAS threads for training and prediction (default: 1). An MLP's "
              "minibatch products are small: extra threads mostly wait for each "
              "other, and on a busy machine can make training 10x slower; try 2-4 "
-             "for wide layers on an idle machine")
+             "for wide layers on an idle machine. With --tabular: threads for the "
+             "ensemble's members, one BLAS thread each (default: every core)")
     output = parser.add_argument_group("output")
     output.add_argument(
         "--save", metavar="PATH",
@@ -621,7 +622,7 @@ def main(argv=None):
           f"{X_train.shape[1]} features, {target}")
     model = make_model(args)
     print(f"Model: {describe(args)}", flush=True)
-    with threadpool_limits(args.threads):
+    with threadpool_limits(args.threads or 1):
         try:
             seconds, notes = fit_timed(model, X_train, y_train)
         except ValueError as exc:  # invalid combination, or non-finite weights

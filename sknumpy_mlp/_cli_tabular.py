@@ -320,7 +320,7 @@ def run(parser, args, argv, cli):
     print(_describe_data(X, y, name, len(X_test), args))
     est = make_estimator(args, given, None if args.quiet else cli._progress_bar())
     print(f"Model: {describe(est)}", flush=True)
-    with threadpool_limits(args.threads):
+    with threadpool_limits(args.threads):  # None (the default): every core
         try:
             start = time.perf_counter()
             est.fit(X_train, y_train)

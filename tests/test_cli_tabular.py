@@ -10,6 +10,7 @@ import pytest
 from sknumpy_mlp import _cli_tabular
 from sknumpy_mlp.__main__ import main
 from sknumpy_mlp.tabular import TabularMLPClassifier, TabularMLPRegressor
+from sknumpy_mlp.tabular import _base as tabular_base
 
 QUICK = ["--tabular", "--hidden", "16", "--n-epochs", "4", "--n-members", "1", "--quiet"]
 
@@ -197,3 +198,16 @@ def test_the_estimator_is_the_one_described():
     assert isinstance(est, TabularMLPRegressor)
     assert est.get_params()["dropout"] == 0.1 and est.hidden_layer_sizes == (16,)
     assert est.learning_rate == TabularMLPRegressor().learning_rate
+
+
+def test_threads_default_to_every_core_and_follow_the_option(monkeypatch):
+    # MLP mode defaults to one BLAS thread; --tabular to as many as BLAS may use,
+    # one member on each (._threads).
+    seen, real = [], tabular_base.available_threads
+    monkeypatch.setattr(tabular_base, "available_threads",
+                        lambda: seen.append(real()) or seen[-1])
+    two = [*QUICK[:-2], "2", "--quiet"]  # two members
+    everything = real()
+    assert main(two) == 0
+    assert main([*two, "--threads", "1"]) == 0
+    assert seen == [everything, 1]

@@ -2,6 +2,7 @@
 
 import re
 import threading
+import time
 
 import joblib
 import numpy as np
@@ -14,6 +15,10 @@ from sknumpy_mlp.tabular import TabularMLPClassifier, TabularMLPRegressor, _base
 from sknumpy_mlp.tabular._threads import available_threads, run_members
 
 SMALL = dict(hidden_layer_sizes=(16, 16), n_epochs=3, n_members=3, random_state=0)
+
+
+def _blas_threads():
+    return [lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"]
 
 
 def _fit(cls, X, y, threads, monkeypatch, **params):
@@ -50,9 +55,7 @@ def test_verbose_lines_name_their_member(monkeypatch, capsys):
 
 def test_members_run_with_one_blas_thread_and_the_callers_settings():
     def job(stop):
-        blas = [lib["num_threads"] for lib in threadpool_info()
-                if lib["user_api"] == "blas"]
-        return threading.get_ident(), blas, sklearn.get_config()["assume_finite"]
+        return threading.get_ident(), _blas_threads(), sklearn.get_config()["assume_finite"]
 
     with sklearn.config_context(assume_finite=True):
         results = run_members([job] * 4, 2)
@@ -63,8 +66,9 @@ def test_members_run_with_one_blas_thread_and_the_callers_settings():
     assert {ident for ident, _, _ in run_members([job] * 2, 1)} == {threading.get_ident()}
 
 
-def test_a_failing_member_stops_the_others_and_its_error_is_raised():
-    started, stopped = threading.Event(), []
+@pytest.mark.parametrize("failing_first", [True, False])
+def test_a_failing_member_stops_the_others_and_its_error_is_raised(failing_first):
+    started, stopped, ran = threading.Event(), [], []
 
     def failing(stop):
         started.wait(5)
@@ -75,12 +79,60 @@ def test_a_failing_member_stops_the_others_and_its_error_is_raised():
         stopped.append(stop.wait(5))  # an epoch loop would see the flag
         return "done"
 
+    def queued(stop):
+        ran.append(True)
+
+    jobs = [failing, patient] if failing_first else [patient, failing]
+    start = time.perf_counter()
     with pytest.raises(ValueError, match="diverged"):
-        run_members([failing, patient], 2)
-    assert stopped == [True]
+        run_members([*jobs, queued], 2)
+    assert stopped == [True] and ran == []  # at once, whatever the order
+    assert time.perf_counter() - start < 4
+
+
+def test_errstate_and_blas_limit_reach_the_threads_and_come_back():
+    before = _blas_threads()
+
+    def job(stop):
+        return np.geterr()["divide"]
+
+    with np.errstate(divide="raise"):
+        assert run_members([job] * 3, 2) == ["raise"] * 3
+    assert _blas_threads() == before
+
+
+def test_fits_in_other_threads_leave_the_blas_limit_alone():
+    # Two fits at once from two threads (a search on joblib's threading backend):
+    # neither limits BLAS, so neither can leave it limited.
+    before, seen = _blas_threads(), []
+    both = threading.Barrier(2)
+
+    def job(stop):
+        seen.append(_blas_threads())
+        return None
+
+    def fit_like():
+        both.wait(5)
+        run_members([job, job], available_threads())
+
+    threads = [threading.Thread(target=fit_like) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    assert seen == [before] * 4
+    assert _blas_threads() == before
+    # and the main thread still limits it
+    assert run_members([lambda stop: _blas_threads()] * 2, 1) == [[1] * len(before)] * 2
+    assert _blas_threads() == before
 
 
 def test_threads_follow_the_blas_limit():
     with threadpool_limits(1, user_api="blas"):
         assert available_threads() == 1
+    seen = []
+    worker = threading.Thread(target=lambda: seen.append(available_threads()))
+    worker.start()
+    worker.join()
+    assert seen == [1]  # a fit outside the main thread: its caller runs others
     assert 1 <= available_threads() <= joblib.cpu_count()

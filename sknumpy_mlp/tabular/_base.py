@@ -7,6 +7,7 @@ network on the layer protocol, initializes it from the data and trains it with
 and loss it trains, and how a validation epoch is scored.
 """
 
+import threading
 from contextlib import nullcontext
 from functools import partial
 from numbers import Integral, Real
@@ -42,6 +43,7 @@ COMPUTE_BUDGET = 2.4e11
 MAX_MEMBERS = 5
 MIN_ENSEMBLE_EPOCHS = 32
 INIT_ROWS = 4096  # rows of the data-dependent initialization sample
+_PRINTING = threading.Lock()
 
 
 class BaseTabularMLP(SavedBeforeMixin, CallbackSupportMixin, BaseEstimator):
@@ -133,6 +135,7 @@ class BaseTabularMLP(SavedBeforeMixin, CallbackSupportMixin, BaseEstimator):
         # Each member draws from its own stream, so it trains the same on any thread.
         seeds = rng.randint(np.iinfo(np.int32).max, size=n_members)
         data = Z, Y, sw, strata, sample_weight
+        callbacks = None
         if has_callbacks(self):  # scikit-learn >= 1.9's callbacks (._callbacks)
             callbacks = TabularCallbacks(self, X_given, y_given, weight_given,
                                          n_members, n_epochs)
@@ -152,7 +155,7 @@ class BaseTabularMLP(SavedBeforeMixin, CallbackSupportMixin, BaseEstimator):
         self.validation_scores_ = (np.mean(scores, axis=0).tolist() if all(scores)
                                    else None)
         self.best_epochs_ = [h.best_epoch for h in histories]
-        if has_callbacks(self):
+        if callbacks is not None:
             callbacks.fit_end()
         return self
 
@@ -294,7 +297,9 @@ class BaseTabularMLP(SavedBeforeMixin, CallbackSupportMixin, BaseEstimator):
         def report(epoch, history):
             score = (f", validation score = {history.validation_scores[-1][0]:.6f}"
                      if history.validation_scores else "")
-            print(f"{prefix} {epoch + 1}, loss = {history.loss_curve[-1]:.8f}{score}")
+            line = f"{prefix} {epoch + 1}, loss = {history.loss_curve[-1]:.8f}{score}"
+            with _PRINTING:  # whole lines, whichever thread prints
+                print(line)
         return report
 
     # ------------------------------------------------------------- predicting

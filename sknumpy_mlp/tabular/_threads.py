@@ -12,45 +12,57 @@ other.
 A member's result does not depend on which thread trains it or how many run: each
 draws from its own random stream (seeded from the estimator's ``random_state``), and
 BLAS runs on one thread whether the members share the cores or not (its rounding
-depends on the number of threads it splits a product over). So a fit gives the same
-model with or without callbacks (which train the members one after the other), in a
-worker process of a search, or on a single core.
+depends on the number of threads it splits a product over). So an ensemble is the same
+with or without callbacks (which train the members one after the other), in a worker
+process of a search, or on a single core. A lone member (large tables) runs BLAS as the
+process allows, so its last bits follow the number of BLAS threads.
 
 How many threads: as many as BLAS may use in this process (joblib's workers and
 ``threadpoolctl.threadpool_limits`` lower it; so does ``OPENBLAS_NUM_THREADS``), at
-most the usable cores and the members.
+most the usable cores and the members; one when threadpoolctl sees no BLAS (it cannot
+limit it then) or when the fit itself runs outside the main thread (a search on
+joblib's threading backend already keeps the cores busy).
 
-The BLAS limit is the process's, as threadpoolctl's limits are: fits started at the same
-time from several Python threads (a search on joblib's threading backend) set and
-restore it in turn, so there a model may differ in the last bits between runs. Searches
-on processes (joblib's default) are not affected.
+OpenBLAS's thread count is the process's: fits running at the same time in several
+Python threads, setting and restoring it in turn, would leave it wrong (threadpoolctl
+3.8 lets only one thread set it). So only a fit in the main thread limits it; a fit in
+another thread trains its members one after the other with BLAS as it is, and its last
+bits may then differ from the same fit's in the main thread. MKL and OpenMP builds
+limit per thread, so each member's thread sets its own limit too.
 """
 
+import contextvars
 import threading
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from contextlib import nullcontext
 
 import joblib
 from sklearn import config_context, get_config
 from threadpoolctl import ThreadpoolController
 
-_controller = None  # made once, when first needed: NumPy's BLAS is loaded by then
-
 
 def _blas():
-    global _controller
-    if _controller is None:
-        _controller = ThreadpoolController()
-    return _controller.select(user_api="blas")
+    # Made anew each time (half a millisecond, once a fit): SciPy's own BLAS, in wheel
+    # installs, may have been loaded since the last fit.
+    return ThreadpoolController().select(user_api="blas")
 
 
 def available_threads():
     """Threads a fit may use: BLAS's thread count here, at most the usable cores."""
     allowed = [lib["num_threads"] for lib in _blas().info()]
+    if not allowed or threading.current_thread() is not threading.main_thread():
+        return 1
     return max(1, min([joblib.cpu_count(), *allowed]))
 
 
 def one_blas_thread():
-    """A context in which BLAS runs on one thread (``with one_blas_thread(): ...``)."""
+    """A context in which BLAS runs on one thread (``with one_blas_thread(): ...``).
+
+    Only a fit in the main thread limits BLAS (see the module docstring): the limit is
+    the process's, and threads that set and restore it in turn would leave it wrong.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return nullcontext()
     return _blas().limit(limits=1)
 
 
@@ -60,8 +72,8 @@ def run_members(jobs, n_threads):
     Parameters
     ----------
     jobs : list of callable
-        Each takes a :class:`threading.Event`, set when another job failed or the
-        caller was interrupted: a job should check it now and then (once an epoch) and
+        Each takes a :class:`threading.Event`, set as soon as a job fails or the
+        caller is interrupted: a job should check it now and then (once an epoch) and
         return early when it is set.
     n_threads : int
         Jobs at once; 1 runs them in order in the calling thread.
@@ -70,7 +82,8 @@ def run_members(jobs, n_threads):
     -------
     list
         The jobs' results, in order. The first exception raised by a job (or a
-        ``KeyboardInterrupt``) is raised after the running jobs have stopped.
+        ``KeyboardInterrupt``) is raised once the running jobs have stopped; jobs not
+        started by then never start.
     """
     stop = threading.Event()
     if len(jobs) == 1:  # a lone member uses BLAS as the process allows
@@ -81,12 +94,22 @@ def run_members(jobs, n_threads):
         config = get_config()  # scikit-learn's settings are per thread
 
         def run(job):
-            with config_context(**config):
-                return job(stop)
+            if stop.is_set():  # a job failed before this one's turn
+                return None
+            try:
+                # MKL and OpenMP builds limit per thread: this one's too.
+                with config_context(**config), _blas().limit(limits=1):
+                    return job(stop)
+            except BaseException:
+                stop.set()  # the others stop at their next check
+                raise
 
         with ThreadPoolExecutor(min(n_threads, len(jobs))) as pool:
-            futures = [pool.submit(run, job) for job in jobs]
+            # NumPy's errstate and other context variables, as the caller has them
+            futures = [pool.submit(contextvars.copy_context().run, run, job)
+                       for job in jobs]
             try:
+                wait(futures, return_when=FIRST_EXCEPTION)
                 return [future.result() for future in futures]
             except BaseException:
                 stop.set()

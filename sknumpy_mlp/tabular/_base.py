@@ -8,7 +8,6 @@ and loss it trains, and how a validation epoch is scored.
 """
 
 import threading
-from contextlib import nullcontext
 from functools import partial
 from numbers import Integral, Real
 
@@ -32,7 +31,7 @@ from ._embeddings import CategoryEmbedding, PeriodicEmbedding
 from ._inference import predict_ensemble
 from ._layers import DataDense, ParametricActivation, Scale
 from ._preprocessing import SavedBeforeMixin, TabularPreprocessor, check_table
-from ._threads import available_threads, one_blas_thread, run_members
+from ._threads import available_threads, members_blas, run_members
 from ._training import TabularTrainer
 
 #: Multiply-adds (rows x epochs x the affine layers' n_in * n_out, over all members) a
@@ -201,9 +200,9 @@ class BaseTabularMLP(SavedBeforeMixin, CallbackSupportMixin, BaseEstimator):
     def _fit_in_order(self, data, seeds, n_epochs, callbacks):
         """The members one after the other, driven by scikit-learn's callbacks."""
         networks, histories = [], []
-        # One member at a time, BLAS limited as when they share the threads
-        # (._threads): the same model as without callbacks.
-        with one_blas_thread() if len(seeds) > 1 else nullcontext():
+        # One member at a time, BLAS as when they share the threads (._threads):
+        # the same model as without callbacks.
+        with members_blas(len(seeds)):
             for i, seed in enumerate(seeds):
                 net, history = self._fit_member(
                     data, seed, n_epochs, begin=callbacks.member_begin,

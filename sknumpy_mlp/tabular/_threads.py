@@ -50,18 +50,24 @@ def _blas():
 def available_threads():
     """Threads a fit may use: BLAS's thread count here, at most the usable cores."""
     allowed = [lib["num_threads"] for lib in _blas().info()]
-    if not allowed or threading.current_thread() is not threading.main_thread():
+    if not allowed or not _in_main_thread():
         return 1
     return max(1, min([joblib.cpu_count(), *allowed]))
 
 
-def one_blas_thread():
-    """A context in which BLAS runs on one thread (``with one_blas_thread(): ...``).
+def _in_main_thread():
+    return threading.current_thread() is threading.main_thread()
 
-    Only a fit in the main thread limits BLAS (see the module docstring): the limit is
-    the process's, and threads that set and restore it in turn would leave it wrong.
+
+def members_blas(n_members):
+    """The BLAS threads ``n_members`` members train with (``with members_blas(n): ...``).
+
+    One for an ensemble, so each member rounds the same whichever way they run; a lone
+    member uses BLAS as the process allows. Only a fit in the main thread limits BLAS
+    (see the module docstring): the limit is the process's, and threads that set and
+    restore it in turn would leave it wrong.
     """
-    if threading.current_thread() is not threading.main_thread():
+    if n_members == 1 or not _in_main_thread():
         return nullcontext()
     return _blas().limit(limits=1)
 
@@ -86,10 +92,8 @@ def run_members(jobs, n_threads):
         started by then never start.
     """
     stop = threading.Event()
-    if len(jobs) == 1:  # a lone member uses BLAS as the process allows
-        return [jobs[0](stop)]
-    with one_blas_thread():
-        if n_threads <= 1:
+    with members_blas(len(jobs)):
+        if n_threads <= 1 or len(jobs) == 1:
             return [job(stop) for job in jobs]
         config = get_config()  # scikit-learn's settings are per thread
 

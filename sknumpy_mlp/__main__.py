@@ -229,9 +229,7 @@ def build_parser():
              "minibatch products are small: extra threads mostly wait for each "
              "other, and on a busy machine can make training 10x slower; try 2-4 "
              "for wide layers on an idle machine. With --tabular: threads for the "
-             "ensemble's members, one BLAS thread each (default: every core; the live "
-             "progress bar on a terminal trains them one after the other, --quiet or a "
-             "pipe does not)")
+             "ensemble's members, one BLAS thread each (default: every core)")
     output = parser.add_argument_group("output")
     output.add_argument(
         "--save", metavar="PATH",

@@ -31,7 +31,7 @@ from ._embeddings import CategoryEmbedding, PeriodicEmbedding
 from ._inference import predict_ensemble
 from ._layers import DataDense, ParametricActivation, Scale
 from ._preprocessing import SavedBeforeMixin, TabularPreprocessor, check_table
-from ._threads import available_threads, members_blas, run_members
+from ._threads import available_threads, run_members
 from ._training import TabularTrainer
 
 #: Multiply-adds (rows x epochs x the affine layers' n_in * n_out, over all members) a
@@ -138,13 +138,12 @@ class BaseTabularMLP(SavedBeforeMixin, CallbackSupportMixin, BaseEstimator):
         if has_callbacks(self):  # scikit-learn >= 1.9's callbacks (._callbacks)
             callbacks = TabularCallbacks(self, X_given, y_given, weight_given,
                                          n_members, n_epochs)
-            networks, histories = self._fit_in_order(data, seeds, n_epochs, callbacks)
-        else:
-            jobs = [partial(self._fit_member, data, seed, n_epochs,
-                            reports=[self._reporter(i, n_members)])
-                    for i, seed in enumerate(seeds)]
-            members = run_members(jobs, available_threads())
-            networks, histories = [list(m) for m in zip(*members)]
+        jobs = [partial(self._member_job, data, seed, n_epochs, i, n_members, callbacks)
+                for i, seed in enumerate(seeds)]
+        members = [m for m in run_members(jobs, available_threads()) if m is not None]
+        # A callback's stop: the members that reached their last epoch, else the first
+        kept = [m for m in members if m[2]] or members[:1]
+        networks, histories = [m[0] for m in kept], [m[1] for m in kept]
         self._networks = networks
         self.n_members_ = len(self._networks)  # fewer if a callback stopped the fit
         self.n_iter_ = len(histories[0].loss_curve)
@@ -197,24 +196,22 @@ class BaseTabularMLP(SavedBeforeMixin, CallbackSupportMixin, BaseEstimator):
                              "learning_rate.")
         return net, history
 
-    def _fit_in_order(self, data, seeds, n_epochs, callbacks):
-        """The members one after the other, driven by scikit-learn's callbacks."""
-        networks, histories = [], []
-        # One member at a time, BLAS as when they share the threads (._threads):
-        # the same model as without callbacks.
-        with members_blas(len(seeds)):
-            for i, seed in enumerate(seeds):
-                net, history = self._fit_member(
-                    data, seed, n_epochs, begin=callbacks.member_begin,
-                    reports=[self._reporter(i, len(seeds)), callbacks.report])
-                networks.append(net)
-                histories.append(history)
-                if callbacks.cut_short and len(networks) > 1:
-                    networks.pop()  # stopped midway: an unfinished member
-                    histories.pop()  # joins no ensemble (._callbacks)
-                if callbacks.member_end(networks):
-                    break
-        return networks, histories
+    def _member_job(self, data, seed, n_epochs, index, n_members, callbacks, stop):
+        """Member ``index`` as a job of :func:`run_members`: ``(net, history, complete)``.
+
+        None when ``stop`` was set before its turn (a callback asked to stop). With
+        callbacks, the member's tasks decide when it stops (``stop`` stops them all).
+        """
+        if stop.is_set():
+            return None
+        reports = [self._reporter(index, n_members)]
+        if callbacks is None:
+            net, history = self._fit_member(data, seed, n_epochs, stop, reports=reports)
+            return net, history, True
+        tasks = callbacks.member(index, stop)
+        net, history = self._fit_member(data, seed, n_epochs, reports=[*reports,
+                                        tasks.report], begin=tasks.begin)
+        return net, history, tasks.end(net, history)
 
     def _plan(self, n, layers):
         """``(members, epochs)``: as many members as the compute budget allows."""

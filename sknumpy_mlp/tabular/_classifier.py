@@ -65,9 +65,9 @@ class TabularMLPClassifier(ClassifierMixin, BaseTabularMLP):
         tables, down to one network.
         The members train side by side, one per core (as many at once as BLAS may
         use threads: ``threadpoolctl.threadpool_limits`` or a search's worker
-        processes lower it), or one after the other when callbacks are set (a
-        progress bar too) or the fit runs outside the main thread; the ensemble is
-        the same either way.
+        processes lower it), with callbacks too (a progress bar shows them
+        together), or one after the other when the fit runs outside the main
+        thread; the ensemble is the same either way.
     batch_size : int, default=256
     weight_decay : float, default=0.02
         Decoupled weight decay, flat then annealed to 0 over the second half.

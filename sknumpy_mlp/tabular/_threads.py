@@ -13,9 +13,9 @@ A member's result does not depend on which thread trains it or how many run: eac
 draws from its own random stream (seeded from the estimator's ``random_state``), and
 BLAS runs on one thread whether the members share the cores or not (its rounding
 depends on the number of threads it splits a product over). So an ensemble is the same
-with or without callbacks (which train the members one after the other), in a worker
-process of a search, or on a single core. A lone member (large tables) runs BLAS as the
-process allows, so its last bits follow the number of BLAS threads.
+with or without callbacks, in a worker process of a search, or on a single core. A
+lone member (large tables) runs BLAS as the process allows, so its last bits follow the
+number of BLAS threads.
 
 How many threads: as many as BLAS may use in this process (joblib's workers and
 ``threadpoolctl.threadpool_limits`` lower it; so does ``OPENBLAS_NUM_THREADS``), at
